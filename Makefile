@@ -1,0 +1,152 @@
+# upki-acme: plain GNU Makefile, out-of-tree builds into build/$(PLATFORM)/.
+#   make [PLATFORM=host]   build         make run     deps + build + run demo
+#   make check             deps + tests  make bench   figures
+#   make defconfig | menuconfig | fuzz | clean
+PLATFORM ?= host
+O        := build/$(PLATFORM)
+PY       := /usr/bin/python3
+KCONFIG  := Kconfig
+export srctree := $(CURDIR)
+
+ifeq ($(wildcard platform/$(PLATFORM)/platform.mk),)
+$(error unknown PLATFORM '$(PLATFORM)': no platform/$(PLATFORM)/platform.mk)
+endif
+
+# Targets that do not need a configured tree.
+NOCONFIG_GOALS := clean distclean deps deps-test help
+ifneq ($(filter-out $(NOCONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
+-include $(O)/.config
+endif
+
+CC       ?= cc
+WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wpointer-arith -Wsign-compare -Wformat=2 -Wno-format-nonliteral
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 -D_GNU_SOURCE $(WARN) -fno-common
+ifneq ($(WERROR),)
+CFLAGS   += -Werror
+endif
+CPPFLAGS += -I$(O)/include -Isrc -MMD -MP
+LDLIBS   := -levent -lbearssl -llmdb -lcares
+
+include platform/$(PLATFORM)/platform.mk
+
+# Each module lists its files in src/<m>/module.mk as <m>-y (and <m>-$(CONFIG_X)),
+# and the modules it needs as <m>-deps. Whole files are chosen by Kconfig there.
+MODULES := util json jose x509 store tls http validate upki acme admin
+$(foreach m,$(MODULES),$(eval $(m)-y :=)$(eval $(m)-deps :=))
+include $(wildcard $(foreach m,$(MODULES),src/$(m)/module.mk))
+MODULES := $(foreach m,$(MODULES),$(if $(strip $($(m)-y)),$(m)))
+
+define module_lib
+$(O)/lib/lib$(1).a: $(patsubst %.c,$(O)/obj/%.o,$($(1)-y))
+	@mkdir -p $$(dir $$@)
+	$$(AR) rcs $$@ $$^
+endef
+$(foreach m,$(MODULES),$(eval $(call module_lib,$(m))))
+
+# Link order: a module before the modules it depends on.
+ALL_LIBS := $(foreach m,acme admin upki validate http tls store x509 jose json util,\
+              $(if $(filter $(m),$(MODULES)),$(O)/lib/lib$(m).a))
+PLAT_OBJS := $(patsubst %.c,$(O)/obj/%.o,$(PLATFORM_SRCS))
+BIN       := $(O)/upki-acme
+SIM       := $(O)/upki-sim
+SIM_SRCS  := $(wildcard tests/upki-sim/*.c)
+
+.DEFAULT_GOAL := all
+.PHONY: all run check test unit integration bench fuzz defconfig menuconfig savedefconfig \
+        deps deps-test clean distclean help
+all: $(BIN) $(if $(SIM_SRCS),$(SIM))
+
+$(O)/obj/%.o: %.c $(O)/include/autoconf.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BIN): $(O)/obj/src/main.o $(ALL_LIBS) $(PLAT_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $(O)/obj/src/main.o $(ALL_LIBS) $(PLAT_OBJS) $(LDLIBS)
+
+$(SIM): $(patsubst %.c,$(O)/obj/%.o,$(SIM_SRCS)) $(ALL_LIBS) $(PLAT_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# ---- configuration (Debian's python3-kconfiglib) ----------------------------
+KCONFIG_FILES := $(shell find Kconfig src platform -name 'Kconfig*' 2>/dev/null)
+$(O)/.config: | platform/$(PLATFORM)/defconfig
+	@mkdir -p $(O)
+	@command -v $(PY) >/dev/null && $(PY) -c 'import kconfiglib' 2>/dev/null || $(MAKE) --no-print-directory deps
+	KCONFIG_CONFIG=$@ $(PY) -m defconfig --kconfig $(KCONFIG) platform/$(PLATFORM)/defconfig
+
+$(O)/include/autoconf.h: $(O)/.config $(KCONFIG_FILES) platform/kconfig-header.py
+	@mkdir -p $(dir $@)
+	KCONFIG_CONFIG=$(O)/.config $(PY) -m olddefconfig $(KCONFIG) >/dev/null
+	$(PY) platform/kconfig-header.py $(KCONFIG) $(O)/.config $@
+
+defconfig:
+	@mkdir -p $(O)
+	KCONFIG_CONFIG=$(O)/.config $(PY) -m defconfig --kconfig $(KCONFIG) platform/$(PLATFORM)/defconfig
+menuconfig: $(O)/.config
+	KCONFIG_CONFIG=$(O)/.config MENUCONFIG_STYLE=aquatic $(PY) -m menuconfig $(KCONFIG)
+savedefconfig: $(O)/.config
+	KCONFIG_CONFIG=$(O)/.config $(PY) -m savedefconfig --kconfig $(KCONFIG) --out $(O)/defconfig
+	@echo "wrote $(O)/defconfig"
+
+# ---- Debian packages ---------------------------------------------------------
+DEPS_BUILD := gcc make libc6-dev libevent-dev libbearssl-dev libjsmn-dev liblmdb-dev \
+              libc-ares-dev python3 python3-kconfiglib
+DEPS_TEST  := libcmocka-dev curl openssl valgrind clang libclang-rt-14-dev lmdb-utils procps \
+              certbot lego uacme dehydrated pebble python3-minimal util-linux iproute2
+define apt_install
+	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing missing Debian packages:" $$missing; \
+	  if [ "$$(id -u)" != 0 ]; then echo "error: run as root to install: $$missing" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null \
+	    || { echo "error: apt-get install failed for: $$missing" >&2; exit 1; }; \
+	fi
+endef
+deps:
+	$(call apt_install,$(DEPS_BUILD))
+deps-test: deps
+	$(call apt_install,$(DEPS_TEST))
+
+# ---- run ---------------------------------------------------------------------
+run: deps
+	@$(MAKE) --no-print-directory all
+	@exec $(BIN) -f $(RUN_ARGS)
+
+# ---- tests -------------------------------------------------------------------
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRCS))
+# tests/unit/test_<module>[_what].c links only <module>, its <module>-deps (full list, in
+# link order) and util, so one module's unfinished work does not stop another's tests.
+test_mod  = $(firstword $(subst _, ,$(patsubst test_%,%,$(1))))
+test_libs = $(foreach d,$(call test_mod,$(1)) $($(call test_mod,$(1))-deps) util,$(O)/lib/lib$(d).a)
+define unit_rule
+$(O)/tests/$(1): $(O)/obj/tests/unit/$(1).o $(call test_libs,$(1)) $(PLAT_OBJS)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS) -lcmocka
+endef
+$(foreach t,$(patsubst tests/unit/%.c,%,$(UNIT_SRCS)),$(eval $(call unit_rule,$(t))))
+
+check: deps-test
+	@$(MAKE) --no-print-directory WERROR=1 all $(UNIT_BINS)
+	@O=$(O) BIN=$(BIN) SIM=$(SIM) tests/run-all $(TESTS)
+test: check
+unit: $(UNIT_BINS)
+	@O=$(O) tests/run-all unit
+
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+fuzz: deps-test
+	@$(MAKE) --no-print-directory PLATFORM=$(PLATFORM) -f tests/fuzz/fuzz.mk FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60)
+
+bench: deps-test all
+	@O=$(O) BIN=$(BIN) SIM=$(SIM) bench/run
+
+clean:
+	rm -rf $(O)
+distclean:
+	rm -rf build var
+
+help:
+	@sed -n '1,5p' Makefile
+
+-include $(shell find $(O)/obj -name '*.d' 2>/dev/null)

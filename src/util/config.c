@@ -1,0 +1,350 @@
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "platform.h"
+#include "util/config.h"
+#include "util/err.h"
+
+enum cfg_type { CT_STR, CT_INT, CT_BOOL, CT_LISTEN, CT_RESOLVER };
+
+struct cfg_key {
+	const char *name;
+	enum cfg_type type;
+	size_t off;
+	size_t size;        /* CT_STR: buffer size */
+	long min, max;      /* CT_INT */
+};
+
+#define STR(k, f) { k, CT_STR, offsetof(struct config, f), sizeof(((struct config *)0)->f), 0, 0 }
+#define INT(k, f, lo, hi) { k, CT_INT, offsetof(struct config, f), 0, lo, hi }
+#define BOOL(k, f) { k, CT_BOOL, offsetof(struct config, f), 0, 0, 1 }
+
+static const struct cfg_key cfg_keys[] = {
+	{ "listen", CT_LISTEN, 0, 0, 0, 0 },
+	STR("base_url", base_url),
+	STR("data_dir", data_dir),
+	INT("log_level", log_level, 0, 3),
+	STR("tls_key", tls_key),
+	STR("tls_chain", tls_chain),
+	STR("tls_names", tls_names),
+	{ "resolver", CT_RESOLVER, 0, 0, 0, 0 },
+	INT("http01_port", http01_port, 1, 65535),
+	BOOL("eab_required", eab_required),
+	STR("upki_url", upki_url),
+	STR("upki_ca", upki_ca),
+	STR("upki_client_cert", upki_client_cert),
+	STR("upki_client_key", upki_client_key),
+	STR("upki_chain", upki_chain),
+	STR("upki_org", upki_org),
+	STR("upki_state", upki_state),
+	STR("upki_locality", upki_locality),
+	STR("upki_profile", upki_profile),
+	STR("upki_admin_name", upki_admin_name),
+	STR("upki_admin_dept", upki_admin_dept),
+	STR("upki_admin_email", upki_admin_email),
+	STR("upki_server_software", upki_server_software),
+	INT("upki_poll_interval", upki_poll_interval_s, 1, 86400),
+	BOOL("upki_sim", upki_sim),
+};
+
+void
+config_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	config_parse_addr(&cfg->listen[0], "127.0.0.1:14000", 0);
+	cfg->n_listen = 1;
+	snprintf(cfg->data_dir, sizeof(cfg->data_dir), "%s", platform_data_dir());
+	cfg->log_level = CONFIG_LOG_LEVEL_DEFAULT;
+	snprintf(cfg->tls_names, sizeof(cfg->tls_names), "localhost, 127.0.0.1, ::1");
+	cfg->http01_port = 80;
+	cfg->eab_required = ENABLE_ACME_EAB_REQUIRED;
+	snprintf(cfg->upki_profile, sizeof(cfg->upki_profile), "3");
+	cfg->upki_poll_interval_s = CONFIG_UPKI_POLL_MIN_INTERVAL_S;
+}
+
+int
+config_parse_addr(struct config_addr *out, const char *s, int defport)
+{
+	char host[48];
+	const char *port = NULL;
+	size_t hlen;
+	long p;
+	char *end;
+
+	memset(out, 0, sizeof(*out));
+	if (strlen(s) >= sizeof(out->text))
+		return ERR_MALFORMED;
+	if (s[0] == '[') {
+		const char *rb = strchr(s, ']');
+		if (rb == NULL)
+			return ERR_MALFORMED;
+		hlen = (size_t)(rb - s - 1);
+		if (hlen >= sizeof(host))
+			return ERR_MALFORMED;
+		memcpy(host, s + 1, hlen);
+		host[hlen] = '\0';
+		if (rb[1] == ':')
+			port = rb + 2;
+		else if (rb[1] != '\0')
+			return ERR_MALFORMED;
+	} else {
+		const char *colon = strrchr(s, ':');
+		hlen = colon ? (size_t)(colon - s) : strlen(s);
+		if (hlen >= sizeof(host) || (colon && memchr(s, ':', hlen)))
+			return ERR_MALFORMED;   /* bare IPv6 needs brackets */
+		memcpy(host, s, hlen);
+		host[hlen] = '\0';
+		if (colon)
+			port = colon + 1;
+	}
+	if (port == NULL) {
+		if (defport <= 0)
+			return ERR_MALFORMED;
+		p = defport;
+	} else {
+		errno = 0;
+		p = strtol(port, &end, 10);
+		if (errno || end == port || *end != '\0' || p < 1 || p > 65535)
+			return ERR_MALFORMED;
+	}
+	struct sockaddr_in *in4 = (struct sockaddr_in *)&out->ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&out->ss;
+	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons((unsigned short)p);
+		out->len = sizeof(*in4);
+	} else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((unsigned short)p);
+		out->len = sizeof(*in6);
+	} else {
+		return ERR_MALFORMED;
+	}
+	if (out->ss.ss_family == AF_INET6)
+		snprintf(out->text, sizeof(out->text), "[%s]:%ld", host, p);
+	else
+		snprintf(out->text, sizeof(out->text), "%s:%ld", host, p);
+	return 0;
+}
+
+static int
+set_listen(struct config *cfg, const char *value, char *why, size_t whysz)
+{
+	struct config_addr addrs[CONFIG_MAX_LISTEN];
+	int n = 0;
+	char tmp[CONFIG_STR_MAX];
+	char *save = NULL, *tok;
+
+	if (strlen(value) >= sizeof(tmp)) {
+		snprintf(why, whysz, "listen: value too long");
+		return ERR_CONFIG;
+	}
+	strcpy(tmp, value);
+	for (tok = strtok_r(tmp, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		if (n == CONFIG_MAX_LISTEN) {
+			snprintf(why, whysz, "listen: at most %d addresses", CONFIG_MAX_LISTEN);
+			return ERR_CONFIG;
+		}
+		if (config_parse_addr(&addrs[n], tok, 0) != 0) {
+			snprintf(why, whysz, "listen: '%s' is not a numeric address:port "
+			    "(IPv6 as [addr]:port; names are not resolved)", tok);
+			return ERR_CONFIG;
+		}
+		n++;
+	}
+	if (n == 0) {
+		snprintf(why, whysz, "listen: no address given");
+		return ERR_CONFIG;
+	}
+	memcpy(cfg->listen, addrs, sizeof(addrs[0]) * (size_t)n);
+	cfg->n_listen = n;
+	return 0;
+}
+
+static int
+apply(struct config *cfg, const char *key, const char *value, char *why, size_t whysz)
+{
+	const struct cfg_key *k = NULL;
+	char *end;
+	long v;
+
+	for (size_t i = 0; i < sizeof(cfg_keys) / sizeof(cfg_keys[0]); i++)
+		if (strcmp(cfg_keys[i].name, key) == 0)
+			k = &cfg_keys[i];
+	if (k == NULL) {
+		snprintf(why, whysz, "unknown key '%s'", key);
+		return ERR_CONFIG;
+	}
+	switch (k->type) {
+	case CT_STR:
+		if (strlen(value) >= k->size) {
+			snprintf(why, whysz, "%s: value longer than %zu bytes", key, k->size - 1);
+			return ERR_CONFIG;
+		}
+		strcpy((char *)cfg + k->off, value);
+		return 0;
+	case CT_INT:
+		errno = 0;
+		v = strtol(value, &end, 10);
+		if (errno || end == value || *end != '\0') {
+			snprintf(why, whysz, "%s: '%s' is not a whole number", key, value);
+			return ERR_CONFIG;
+		}
+		if (v < k->min || v > k->max) {
+			snprintf(why, whysz, "%s: %ld is out of range %ld..%ld", key, v, k->min, k->max);
+			return ERR_CONFIG;
+		}
+		*(int *)((char *)cfg + k->off) = (int)v;
+		return 0;
+	case CT_BOOL:
+		if (!strcmp(value, "yes") || !strcmp(value, "true") || !strcmp(value, "1") ||
+		    !strcmp(value, "on"))
+			v = 1;
+		else if (!strcmp(value, "no") || !strcmp(value, "false") || !strcmp(value, "0") ||
+		    !strcmp(value, "off"))
+			v = 0;
+		else {
+			snprintf(why, whysz, "%s: '%s' is not yes or no", key, value);
+			return ERR_CONFIG;
+		}
+		*(int *)((char *)cfg + k->off) = (int)v;
+		return 0;
+	case CT_LISTEN:
+		return set_listen(cfg, value, why, whysz);
+	case CT_RESOLVER:
+		if (config_parse_addr(&cfg->resolver, value, 53) != 0) {
+			snprintf(why, whysz, "resolver: '%s' is not a numeric address[:port]", value);
+			return ERR_CONFIG;
+		}
+		cfg->has_resolver = 1;
+		return 0;
+	}
+	return ERR_CONFIG;
+}
+
+int
+config_set(struct config *cfg, const char *key, const char *value, char *err, size_t errsz)
+{
+	return apply(cfg, key, value, err, errsz);
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
+		*--e = '\0';
+	return s;
+}
+
+int
+config_load(struct config *cfg, const char *path, char *err, size_t errsz)
+{
+	FILE *f = NULL;
+	char line[1024], why[512];
+	unsigned char seen[sizeof(cfg_keys) / sizeof(cfg_keys[0])] = { 0 };
+	int lineno = 0, rc = 0;
+	long total = 0;
+
+	f = fopen(path, "r");
+	if (f == NULL) {
+		rc = -errno;
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *s, *eq, *key, *value;
+		size_t len = strlen(line);
+
+		lineno++;
+		total += (long)len;
+		if (total > CONFIG_CONFIG_FILE_MAX_BYTES) {
+			snprintf(err, errsz, "%s:%d: file larger than %d bytes", path, lineno,
+			    CONFIG_CONFIG_FILE_MAX_BYTES);
+			rc = ERR_CONFIG;
+			goto out;
+		}
+		if (len == sizeof(line) - 1 && line[len - 1] != '\n') {
+			snprintf(err, errsz, "%s:%d: line longer than %zu bytes", path, lineno,
+			    sizeof(line) - 2);
+			rc = ERR_CONFIG;
+			goto out;
+		}
+		s = trim(line);
+		if (*s == '\0' || *s == '#')
+			continue;
+		for (char *p = s; *p; p++) {
+			if ((unsigned char)*p < 0x20 && *p != '\t') {
+				snprintf(err, errsz, "%s:%d: control character in line", path, lineno);
+				rc = ERR_CONFIG;
+				goto out;
+			}
+		}
+		eq = strchr(s, '=');
+		if (eq == NULL) {
+			snprintf(err, errsz, "%s:%d: expected 'key = value'", path, lineno);
+			rc = ERR_CONFIG;
+			goto out;
+		}
+		*eq = '\0';
+		key = trim(s);
+		value = trim(eq + 1);
+		for (size_t i = 0; i < sizeof(cfg_keys) / sizeof(cfg_keys[0]); i++) {
+			if (strcmp(cfg_keys[i].name, key) != 0)
+				continue;
+			if (seen[i]) {
+				snprintf(err, errsz, "%s:%d: '%s' set twice", path, lineno, key);
+				rc = ERR_CONFIG;
+				goto out;
+			}
+			seen[i] = 1;
+		}
+		rc = apply(cfg, key, value, why, sizeof(why));
+		if (rc != 0) {
+			snprintf(err, errsz, "%s:%d: %s", path, lineno, why);
+			goto out;
+		}
+	}
+	if (ferror(f)) {
+		rc = -EIO;
+		snprintf(err, errsz, "%s: read error", path);
+	}
+out:
+	if (f != NULL)
+		fclose(f);
+	return rc;
+}
+
+int
+config_finish(struct config *cfg, char *err, size_t errsz)
+{
+	size_t n;
+
+	if (cfg->base_url[0] == '\0') {
+		snprintf(cfg->base_url, sizeof(cfg->base_url), "https://%s", cfg->listen[0].text);
+	} else if (strncmp(cfg->base_url, "https://", 8) != 0) {
+		snprintf(err, errsz, "base_url: must start with https:// (RFC 8555 §6.1)");
+		return ERR_CONFIG;
+	}
+	n = strlen(cfg->base_url);
+	while (n > 8 && cfg->base_url[n - 1] == '/')
+		cfg->base_url[--n] = '\0';
+	if (cfg->data_dir[0] == '\0') {
+		snprintf(err, errsz, "data_dir: must not be empty");
+		return ERR_CONFIG;
+	}
+	if ((cfg->tls_key[0] == '\0') != (cfg->tls_chain[0] == '\0')) {
+		snprintf(err, errsz, "tls_key and tls_chain: set both or neither");
+		return ERR_CONFIG;
+	}
+	return 0;
+}

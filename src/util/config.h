@@ -1,0 +1,82 @@
+/*
+ * config.h: the runtime configuration. Compile-time defaults come from Kconfig;
+ * a small "key = value" file (one per line, '#' comments) overrides site facts.
+ * Unknown keys, bad values and duplicate keys are refused with "file:line: what".
+ * Listener and resolver addresses are numeric: nothing here looks up a name.
+ */
+#ifndef UPKI_CONFIG_H
+#define UPKI_CONFIG_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+#define CONFIG_PATH_MAX 256
+#define CONFIG_STR_MAX 256
+#define CONFIG_MAX_LISTEN 4
+#define CONFIG_MAX_NAMES 8
+
+struct config_addr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char text[80];          /* as written, e.g. "127.0.0.1:14000", "[::1]:14000" */
+};
+
+struct config {
+	/* ACME listener(s) and the public URL clients use. */
+	struct config_addr listen[CONFIG_MAX_LISTEN];
+	int n_listen;
+	char base_url[CONFIG_STR_MAX];      /* default: https://<first listener> */
+	char data_dir[CONFIG_PATH_MAX];
+	int log_level;
+
+	/* TLS: a configured key and chain replace the bootstrap ones. */
+	char tls_key[CONFIG_PATH_MAX];
+	char tls_chain[CONFIG_PATH_MAX];
+	char tls_names[CONFIG_STR_MAX];     /* names in the bootstrap certificate */
+
+	/* Validation. */
+	struct config_addr resolver;        /* DNS server for validation; port 53 default */
+	int has_resolver;
+	int http01_port;
+	int eab_required;
+
+	/* UPKI backend: endpoint, officer credentials, institution profile. */
+	char upki_url[CONFIG_STR_MAX];
+	char upki_ca[CONFIG_PATH_MAX];      /* trust anchors for the UPKI server */
+	char upki_client_cert[CONFIG_PATH_MAX];
+	char upki_client_key[CONFIG_PATH_MAX];
+	char upki_chain[CONFIG_PATH_MAX];   /* intermediates to bundle, PEM */
+	char upki_org[CONFIG_STR_MAX];      /* O */
+	char upki_state[CONFIG_STR_MAX];    /* ST */
+	char upki_locality[CONFIG_STR_MAX]; /* L */
+	char upki_profile[16];              /* 証明書プロファイルID */
+	char upki_admin_name[CONFIG_STR_MAX];
+	char upki_admin_dept[CONFIG_STR_MAX];
+	char upki_admin_email[CONFIG_STR_MAX];
+	char upki_server_software[CONFIG_STR_MAX];
+	int upki_poll_interval_s;
+	int upki_sim;                       /* make run: start tests/upki-sim as the backend */
+};
+
+/* Fill cfg with the embedded defaults (loopback listener, data under ./var). */
+void config_defaults(struct config *cfg);
+
+/*
+ * Apply the file at path over cfg. On error returns ERR_CONFIG (or -errno for an
+ * unreadable file) and writes "path:line: what is wrong" into err.
+ */
+int config_load(struct config *cfg, const char *path, char *err, size_t errsz);
+
+/* Apply one "key = value" setting; same rules as a file line. */
+int config_set(struct config *cfg, const char *key, const char *value, char *err, size_t errsz);
+
+/* Derived values and cross-checks after loading (base_url default, ...). */
+int config_finish(struct config *cfg, char *err, size_t errsz);
+
+/*
+ * Parse a numeric "a.b.c.d:port" or "[v6]:port" (port optional when defport > 0).
+ * 0 or ERR_MALFORMED.
+ */
+int config_parse_addr(struct config_addr *out, const char *s, int defport);
+
+#endif
