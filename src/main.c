@@ -1,3 +1,197 @@
+/*
+ * upki-acme: wiring only. Parse arguments and configuration, bring modules up
+ * in order, run the reactor, tear down in reverse. No protocol logic here.
+ */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "acme/acme.h"
+#include "app.h"
+#include "http/http.h"
+#include "platform.h"
+#include "store/store.h"
+#include "tls/tls.h"
 #include "util/config.h"
-int main(void){ struct config c; config_defaults(&c); printf("%s\n", c.listen[0].text); return 0; }
+#include "util/err.h"
+#include "util/log.h"
+
+#define PATH_BUF 4096
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: upki-acme [-f] [-t] [-v] [-c config]\n"
+	    "  -c FILE  read the runtime configuration (key = value lines)\n"
+	    "  -f       stay in the foreground\n"
+	    "  -t       check the configuration and exit\n"
+	    "  -v       more log output (repeat for debug)\n"
+	    "without -c the embedded default serves https://127.0.0.1:14000 with data in %s\n",
+	    CONFIG_PLATFORM_DATA_DIR);
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct app *app = arg;
+
+	(void)what;
+	log_info("signal %d: shutting down", (int)sig);
+	event_base_loopexit(app->base, NULL);
+}
+
+static int
+serve(struct app *app, const struct config *cfg)
+{
+	struct http_server_cfg hc;
+	struct event *sig_term = NULL, *sig_int = NULL;
+	char path[PATH_BUF];
+	int rc;
+
+	rc = platform_mkdir_p(cfg->data_dir, 0700);
+	if (rc != 0) {
+		log_err("%s: cannot create data directory: %s", cfg->data_dir, err_str(rc));
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/db", cfg->data_dir);
+	if ((rc = store_open(&app->store, path, 0)) != 0) {
+		log_err("%s: cannot open the store: %s", path, err_str(rc));
+		goto out;
+	}
+	if (cfg->tls_key[0] != '\0') {
+		rc = tls_server_load(&app->tls, cfg->tls_key, cfg->tls_chain);
+	} else {
+		snprintf(path, sizeof(path), "%s/tls", cfg->data_dir);
+		rc = tls_server_bootstrap(&app->tls, path, cfg->tls_names);
+	}
+	if (rc != 0) {
+		log_err("TLS key and certificate: %s", err_str(rc));
+		goto out;
+	}
+	app->base = event_base_new();
+	if (app->base == NULL) {
+		rc = ERR_NOMEM;
+		goto out;
+	}
+	if ((rc = acme_new(&app->acme, app)) != 0)
+		goto out;
+	memset(&hc, 0, sizeof(hc));
+	hc.tls = app->tls;
+	hc.routes = acme_routes(app->acme, &hc.nroutes);
+	hc.before_reply = acme_before_reply;
+	hc.before_arg = app->acme;
+	hc.name = "acme";
+	hc.max_header_bytes = (size_t)cfg->http_max_header_bytes;
+	hc.max_body_bytes = (size_t)cfg->http_max_body_bytes;
+	hc.max_conns = (unsigned)cfg->http_max_conns;
+	hc.idle_timeout_s = (unsigned)cfg->http_idle_timeout_s;
+	hc.request_timeout_s = (unsigned)cfg->http_request_timeout_s;
+	if ((rc = http_server_new(&app->https, app->base, &hc)) != 0)
+		goto out;
+	for (int i = 0; i < cfg->n_listen; i++) {
+		rc = http_server_listen(app->https, (const struct sockaddr *)&cfg->listen[i].ss,
+		    cfg->listen[i].len);
+		if (rc != 0) {
+			log_err("listen %s: %s", cfg->listen[i].text, err_str(rc));
+			goto out;
+		}
+	}
+	sig_term = evsignal_new(app->base, SIGTERM, on_signal, app);
+	sig_int = evsignal_new(app->base, SIGINT, on_signal, app);
+	if (sig_term == NULL || sig_int == NULL || event_add(sig_term, NULL) != 0 ||
+	    event_add(sig_int, NULL) != 0) {
+		rc = ERR_NOMEM;
+		goto out;
+	}
+	log_info("serving the ACME directory at %s/directory", cfg->base_url);
+	printf("upki-acme: ACME directory at %s/directory (data in %s)\n", cfg->base_url,
+	    cfg->data_dir);
+	fflush(stdout);
+	event_base_dispatch(app->base);
+	rc = 0;
+out:
+	if (sig_int != NULL)
+		event_free(sig_int);
+	if (sig_term != NULL)
+		event_free(sig_term);
+	http_server_free(app->https);
+	acme_free(app->acme);
+	if (app->base != NULL)
+		event_base_free(app->base);
+	tls_server_free(app->tls);
+	if (app->store != NULL)
+		store_close(app->store);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct config cfg;
+	struct app app;
+	const char *cfg_path = NULL;
+	char err[1024];
+	int foreground = 0, check_only = 0, verbose = 0, opt, rc;
+
+	while ((opt = getopt(argc, argv, "c:fhtv")) != -1) {
+		switch (opt) {
+		case 'c':
+			cfg_path = optarg;
+			break;
+		case 'f':
+			foreground = 1;
+			break;
+		case 't':
+			check_only = 1;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "upki-acme: unknown command '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	config_defaults(&cfg);
+	if (cfg_path != NULL && (rc = config_load(&cfg, cfg_path, err, sizeof(err))) != 0) {
+		fprintf(stderr, "upki-acme: %s\n", err);
+		return 2;
+	}
+	if ((rc = config_finish(&cfg, err, sizeof(err))) != 0) {
+		fprintf(stderr, "upki-acme: %s%s%s\n", cfg_path ? cfg_path : "", cfg_path ? ": " : "",
+		    err);
+		return 2;
+	}
+	if (check_only) {
+		printf("upki-acme: configuration %s is valid\n", cfg_path ? cfg_path : "(embedded)");
+		return 0;
+	}
+	log_set_level(cfg.log_level + verbose > PLOG_DEBUG ? PLOG_DEBUG : cfg.log_level + verbose);
+	if ((rc = platform_init()) != 0) {
+		fprintf(stderr, "upki-acme: platform init: %s\n", err_str(rc));
+		return 1;
+	}
+	if (!foreground && (rc = platform_daemonize()) != 0) {
+		fprintf(stderr, "upki-acme: cannot detach: %s\n", err_str(rc));
+		return 1;
+	}
+	memset(&app, 0, sizeof(app));
+	app.cfg = &cfg;
+	rc = serve(&app, &cfg);
+	platform_fini();
+	return rc == 0 ? 0 : 1;
+}

@@ -29,6 +29,11 @@ static const struct cfg_key cfg_keys[] = {
 	STR("base_url", base_url),
 	STR("data_dir", data_dir),
 	INT("log_level", log_level, 0, 3),
+	INT("http_max_header_bytes", http_max_header_bytes, 1024, 65536),
+	INT("http_max_body_bytes", http_max_body_bytes, 1024, 4194304),
+	INT("http_max_conns", http_max_conns, 1, 65536),
+	INT("http_idle_timeout", http_idle_timeout_s, 1, 3600),
+	INT("http_request_timeout", http_request_timeout_s, 1, 600),
 	STR("tls_key", tls_key),
 	STR("tls_chain", tls_chain),
 	STR("tls_names", tls_names),
@@ -60,6 +65,11 @@ config_defaults(struct config *cfg)
 	cfg->n_listen = 1;
 	snprintf(cfg->data_dir, sizeof(cfg->data_dir), "%s", platform_data_dir());
 	cfg->log_level = CONFIG_LOG_LEVEL_DEFAULT;
+	cfg->http_max_header_bytes = CONFIG_HTTP_MAX_HEADER_BYTES;
+	cfg->http_max_body_bytes = CONFIG_HTTP_MAX_BODY_BYTES;
+	cfg->http_max_conns = CONFIG_HTTP_MAX_CONNS;
+	cfg->http_idle_timeout_s = CONFIG_HTTP_IDLE_TIMEOUT_S;
+	cfg->http_request_timeout_s = CONFIG_HTTP_REQUEST_TIMEOUT_S;
 	snprintf(cfg->tls_names, sizeof(cfg->tls_names), "localhost, 127.0.0.1, ::1");
 	cfg->http01_port = 80;
 	cfg->eab_required = ENABLE_ACME_EAB_REQUIRED;

@@ -29,6 +29,13 @@ struct config {
 	char data_dir[CONFIG_PATH_MAX];
 	int log_level;
 
+	/* HTTP limits of the ACME listener (defaults from Kconfig). */
+	int http_max_header_bytes;
+	int http_max_body_bytes;
+	int http_max_conns;
+	int http_idle_timeout_s;
+	int http_request_timeout_s;
+
 	/* TLS: a configured key and chain replace the bootstrap ones. */
 	char tls_key[CONFIG_PATH_MAX];
 	char tls_chain[CONFIG_PATH_MAX];

@@ -1,0 +1,65 @@
+/* The ACME module: its context and its route table. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "acme/acme_int.h"
+#include "util/config.h"
+#include "util/err.h"
+
+static void
+route_add(struct acme *a, unsigned methods, const char *path, int prefix, http_handler_fn fn)
+{
+	struct http_route *r = &a->routes[a->nroutes++];
+
+	r->methods = methods;
+	r->path = path;
+	r->prefix = prefix;
+	r->fn = fn;
+	r->arg = a;
+}
+
+int
+acme_new(struct acme **out, struct app *app)
+{
+	struct acme *a = calloc(1, sizeof(*a));
+
+	if (a == NULL)
+		return ERR_NOMEM;
+	a->app = app;
+	a->base_url = app->cfg->base_url;
+	route_add(a, HTTP_GET | HTTP_HEAD, ACME_PATH_DIRECTORY, 0, acme_directory_get);
+	route_add(a, HTTP_GET | HTTP_HEAD, ACME_PATH_HEALTHZ, 0, acme_healthz_get);
+	route_add(a, HTTP_GET | HTTP_HEAD, ACME_PATH_NEW_NONCE, 0, acme_not_implemented);
+	route_add(a, HTTP_POST, ACME_PATH_NEW_ACCOUNT, 0, acme_not_implemented);
+	route_add(a, HTTP_POST, ACME_PATH_NEW_ORDER, 0, acme_not_implemented);
+	route_add(a, HTTP_POST, ACME_PATH_REVOKE_CERT, 0, acme_not_implemented);
+	route_add(a, HTTP_POST, ACME_PATH_KEY_CHANGE, 0, acme_not_implemented);
+	route_add(a, HTTP_GET, ACME_PATH_RENEWAL_INFO "/", 1, acme_not_implemented);
+	*out = a;
+	return 0;
+}
+
+void
+acme_free(struct acme *a)
+{
+	free(a);
+}
+
+const struct http_route *
+acme_routes(const struct acme *a, size_t *n)
+{
+	*n = a->nroutes;
+	return a->routes;
+}
+
+void
+acme_before_reply(struct http_req *req, int status, void *arg)
+{
+	struct acme *a = arg;
+	char link[600];
+
+	(void)status;
+	snprintf(link, sizeof(link), "<%s%s>;rel=\"index\"", a->base_url, ACME_PATH_DIRECTORY);
+	http_resp_header(req, "Link", link);
+	http_resp_header(req, "Cache-Control", "no-store");
+}

@@ -1,0 +1,24 @@
+/*
+ * app.h: the one context struct, passed explicitly to every module's init.
+ * main.c fills it in order and tears it down in reverse.
+ */
+#ifndef UPKI_APP_H
+#define UPKI_APP_H
+
+struct event_base;
+struct config;
+struct store;
+struct tls_server;
+struct http_server;
+struct acme;
+
+struct app {
+	struct event_base *base;
+	const struct config *cfg;
+	struct store *store;
+	struct tls_server *tls;
+	struct acme *acme;
+	struct http_server *https;     /* the ACME listener(s) */
+};
+
+#endif

@@ -1,0 +1,2 @@
+http-y := src/http/server.c
+http-deps := tls x509

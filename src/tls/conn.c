@@ -1,0 +1,405 @@
+/*
+ * Per-connection engines and the I/O pump between a BearSSL engine and a
+ * non-blocking socket. One allocation per connection: the small header, the
+ * engine context and one mono buffer (half duplex suits HTTP/1.1).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <event2/event.h>
+
+#include "platform.h"
+#include "tls/tls_int.h"
+#include "util/err.h"
+#include "util/log.h"
+
+#define TLS_PEER_CERT_MAX 4096
+#define TLS_PUMP_TURNS 256      /* bound on engine steps per call */
+
+int tls_server_setup_conn(struct tls_server *ts, br_ssl_server_context *sc,
+    unsigned char *buf, size_t buflen);
+const struct tls_anchors *tls_server_client_cas(const struct tls_server *ts);
+int tls_client_setup_conn(struct tls_client *tc, br_ssl_client_context *cc,
+    br_x509_minimal_context *xc, unsigned char *buf, size_t buflen);
+
+/* Wraps br_x509_minimal to keep a copy of the end-entity certificate. */
+struct x509_capture {
+	const br_x509_class *vtable;
+	br_x509_minimal_context inner;
+	unsigned char ee[TLS_PEER_CERT_MAX];
+	size_t ee_len;
+	unsigned idx;
+	int overflow;
+};
+
+struct tls_conn {
+	br_ssl_engine_context *eng;
+	struct x509_capture *cap;
+	int sock_err;          /* -errno of the last failed socket call */
+	unsigned char ready;
+	unsigned char eof;     /* peer closed the TCP stream */
+};
+
+struct tls_conn_srv {
+	struct tls_conn h;
+	br_ssl_server_context sc;
+	unsigned char buf[BR_SSL_BUFSIZE_MONO];
+};
+
+struct tls_conn_srv_auth {
+	struct tls_conn_srv s;
+	struct x509_capture cap;
+};
+
+struct tls_conn_cli {
+	struct tls_conn h;
+	br_ssl_client_context cc;
+	br_x509_minimal_context xc;
+	unsigned char buf[BR_SSL_BUFSIZE_MONO];
+};
+
+static void
+cap_start_chain(const br_x509_class **ctx, const char *server_name)
+{
+	struct x509_capture *c = (struct x509_capture *)ctx;
+
+	c->idx = 0;
+	c->ee_len = 0;
+	c->overflow = 0;
+	c->inner.vtable->start_chain(&c->inner.vtable, server_name);
+}
+
+static void
+cap_start_cert(const br_x509_class **ctx, uint32_t length)
+{
+	struct x509_capture *c = (struct x509_capture *)ctx;
+
+	if (c->idx == 0 && length > sizeof(c->ee))
+		c->overflow = 1;
+	c->inner.vtable->start_cert(&c->inner.vtable, length);
+}
+
+static void
+cap_append(const br_x509_class **ctx, const unsigned char *buf, size_t len)
+{
+	struct x509_capture *c = (struct x509_capture *)ctx;
+
+	if (c->idx == 0 && !c->overflow) {
+		if (len > sizeof(c->ee) - c->ee_len)
+			c->overflow = 1;
+		else {
+			memcpy(c->ee + c->ee_len, buf, len);
+			c->ee_len += len;
+		}
+	}
+	c->inner.vtable->append(&c->inner.vtable, buf, len);
+}
+
+static void
+cap_end_cert(const br_x509_class **ctx)
+{
+	struct x509_capture *c = (struct x509_capture *)ctx;
+
+	c->idx++;
+	c->inner.vtable->end_cert(&c->inner.vtable);
+}
+
+static unsigned
+cap_end_chain(const br_x509_class **ctx)
+{
+	struct x509_capture *c = (struct x509_capture *)ctx;
+
+	return c->inner.vtable->end_chain(&c->inner.vtable);
+}
+
+static const br_x509_pkey *
+cap_get_pkey(const br_x509_class *const *ctx, unsigned *usages)
+{
+	const struct x509_capture *c = (const struct x509_capture *)ctx;
+
+	return c->inner.vtable->get_pkey(&c->inner.vtable, usages);
+}
+
+static const br_x509_class cap_vtable = {
+	sizeof(struct x509_capture), cap_start_chain, cap_start_cert, cap_append,
+	cap_end_cert, cap_end_chain, cap_get_pkey
+};
+
+static void
+conn_seed(br_ssl_engine_context *eng)
+{
+	unsigned char seed[32];
+
+	/* BearSSL seeds itself from the OS too; ours goes through the platform shim. */
+	if (platform_random(seed, sizeof(seed)) == 0)
+		br_ssl_engine_inject_entropy(eng, seed, sizeof(seed));
+	explicit_bzero(seed, sizeof(seed));
+}
+
+size_t
+tls_conn_size(int server)
+{
+	return server ? sizeof(struct tls_conn_srv) : sizeof(struct tls_conn_cli);
+}
+
+int
+tls_conn_new_server(struct tls_conn **out, struct tls_server *ts)
+{
+	const struct tls_anchors *cas = tls_server_client_cas(ts);
+	struct tls_conn_srv *s;
+
+	if (cas->n > 0) {
+		struct tls_conn_srv_auth *a = malloc(sizeof(*a));
+		if (a == NULL)
+			return ERR_NOMEM;
+		s = &a->s;
+		memset(&s->h, 0, sizeof(s->h));
+		tls_server_setup_conn(ts, &s->sc, s->buf, sizeof(s->buf));
+		a->cap.vtable = &cap_vtable;
+		br_x509_minimal_init(&a->cap.inner, &br_sha256_vtable, cas->ta, cas->n);
+		br_x509_minimal_set_hash(&a->cap.inner, br_sha256_ID, &br_sha256_vtable);
+		br_x509_minimal_set_hash(&a->cap.inner, br_sha384_ID, &br_sha384_vtable);
+		br_x509_minimal_set_hash(&a->cap.inner, br_sha512_ID, &br_sha512_vtable);
+		br_x509_minimal_set_rsa(&a->cap.inner, br_rsa_pkcs1_vrfy_get_default());
+		br_x509_minimal_set_ecdsa(&a->cap.inner, br_ec_get_default(),
+		    br_ecdsa_vrfy_asn1_get_default());
+		a->cap.ee_len = 0;
+		a->cap.idx = 0;
+		a->cap.overflow = 0;
+		br_ssl_server_set_trust_anchor_names_alt(&s->sc, cas->ta, cas->n);
+		br_ssl_engine_set_x509(&s->sc.eng, &a->cap.vtable);
+		s->h.cap = &a->cap;
+	} else {
+		s = malloc(sizeof(*s));
+		if (s == NULL)
+			return ERR_NOMEM;
+		memset(&s->h, 0, sizeof(s->h));
+		tls_server_setup_conn(ts, &s->sc, s->buf, sizeof(s->buf));
+	}
+	s->h.eng = &s->sc.eng;
+	conn_seed(s->h.eng);
+	if (!br_ssl_server_reset(&s->sc)) {
+		free(s);
+		return ERR_TLS;
+	}
+	*out = &s->h;
+	return 0;
+}
+
+int
+tls_conn_new_client(struct tls_conn **out, struct tls_client *tc, const char *server_name)
+{
+	struct tls_conn_cli *c = malloc(sizeof(*c));
+
+	if (c == NULL)
+		return ERR_NOMEM;
+	memset(&c->h, 0, sizeof(c->h));
+	tls_client_setup_conn(tc, &c->cc, &c->xc, c->buf, sizeof(c->buf));
+	c->h.eng = &c->cc.eng;
+	conn_seed(c->h.eng);
+	if (!br_ssl_client_reset(&c->cc, server_name, 0)) {
+		free(c);
+		return ERR_TLS;
+	}
+	*out = &c->h;
+	return 0;
+}
+
+void
+tls_conn_free(struct tls_conn *c)
+{
+	free(c);   /* the header is the first member of every variant */
+}
+
+static int
+closed_status(struct tls_conn *c)
+{
+	int err = br_ssl_engine_last_error(c->eng);
+
+	if (err == BR_ERR_OK)
+		return c->eof ? ERR_CLOSED : 0;
+	if (err == BR_ERR_IO)
+		return c->sock_err ? c->sock_err : ERR_CLOSED;
+	return ERR_TLS;
+}
+
+static void
+note_state(struct tls_conn *c, unsigned st)
+{
+	if (st & (BR_SSL_SENDAPP | BR_SSL_RECVAPP))
+		c->ready = 1;
+}
+
+/* Push records to the socket until none is pending; 0, ERR_AGAIN or an error. */
+static int
+push_records(struct tls_conn *c, int fd)
+{
+	for (int turn = 0; turn < TLS_PUMP_TURNS; turn++) {
+		unsigned st = br_ssl_engine_current_state(c->eng);
+		unsigned char *p;
+		size_t len;
+		ssize_t n;
+
+		if (st & BR_SSL_CLOSED)
+			return closed_status(c);
+		if (!(st & BR_SSL_SENDREC))
+			return 0;
+		p = br_ssl_engine_sendrec_buf(c->eng, &len);
+		n = send(fd, p, len, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return ERR_AGAIN;
+			c->sock_err = -errno;
+			br_ssl_engine_close(c->eng);
+			return c->sock_err;
+		}
+		br_ssl_engine_sendrec_ack(c->eng, (size_t)n);
+	}
+	return ERR_AGAIN;
+}
+
+ssize_t
+tls_conn_read(struct tls_conn *c, int fd, void *buf, size_t len)
+{
+	for (int turn = 0; turn < TLS_PUMP_TURNS; turn++) {
+		unsigned st = br_ssl_engine_current_state(c->eng);
+
+		note_state(c, st);
+		if (st & BR_SSL_CLOSED)
+			return closed_status(c);
+		if (st & BR_SSL_SENDREC) {
+			int rc = push_records(c, fd);
+			if (rc != 0)
+				return rc;
+			continue;
+		}
+		if (st & BR_SSL_RECVAPP) {
+			size_t n;
+			unsigned char *p = br_ssl_engine_recvapp_buf(c->eng, &n);
+			if (n > len)
+				n = len;
+			memcpy(buf, p, n);
+			br_ssl_engine_recvapp_ack(c->eng, n);
+			return (ssize_t)n;
+		}
+		if (st & BR_SSL_RECVREC) {
+			size_t n;
+			unsigned char *p = br_ssl_engine_recvrec_buf(c->eng, &n);
+			ssize_t r = recv(fd, p, n, 0);
+			if (r == 0) {
+				c->eof = 1;
+				br_ssl_engine_close(c->eng);
+				return ERR_CLOSED;
+			}
+			if (r < 0) {
+				if (errno == EINTR)
+					continue;
+				if (errno == EAGAIN || errno == EWOULDBLOCK)
+					return ERR_AGAIN;
+				c->sock_err = -errno;
+				br_ssl_engine_close(c->eng);
+				return c->sock_err;
+			}
+			br_ssl_engine_recvrec_ack(c->eng, (size_t)r);
+			continue;
+		}
+		return ERR_AGAIN;
+	}
+	return ERR_AGAIN;
+}
+
+ssize_t
+tls_conn_write(struct tls_conn *c, int fd, const void *buf, size_t len)
+{
+	const unsigned char *src = buf;
+	size_t done = 0;
+
+	for (int turn = 0; turn < TLS_PUMP_TURNS && done < len; turn++) {
+		unsigned st = br_ssl_engine_current_state(c->eng);
+
+		note_state(c, st);
+		if (st & BR_SSL_CLOSED)
+			return done ? (ssize_t)done : closed_status(c);
+		if (st & BR_SSL_SENDAPP) {
+			size_t n;
+			unsigned char *p = br_ssl_engine_sendapp_buf(c->eng, &n);
+			if (n > len - done)
+				n = len - done;
+			memcpy(p, src + done, n);
+			br_ssl_engine_sendapp_ack(c->eng, n);
+			done += n;
+			continue;
+		}
+		if (st & BR_SSL_SENDREC) {
+			int rc = push_records(c, fd);
+			if (rc == ERR_AGAIN)
+				break;
+			if (rc != 0)
+				return done ? (ssize_t)done : rc;
+			continue;
+		}
+		/* The mono buffer holds incoming data: the caller must read first. */
+		break;
+	}
+	return done ? (ssize_t)done : ERR_AGAIN;
+}
+
+int
+tls_conn_flush(struct tls_conn *c, int fd)
+{
+	br_ssl_engine_flush(c->eng, 0);
+	return push_records(c, fd);
+}
+
+void
+tls_conn_close(struct tls_conn *c, int fd)
+{
+	unsigned st = br_ssl_engine_current_state(c->eng);
+
+	if (st & BR_SSL_CLOSED)
+		return;
+	br_ssl_engine_close(c->eng);
+	(void)push_records(c, fd);
+}
+
+short
+tls_conn_want(struct tls_conn *c)
+{
+	unsigned st = br_ssl_engine_current_state(c->eng);
+	short ev = 0;
+
+	if (st & BR_SSL_CLOSED)
+		return 0;
+	if (st & BR_SSL_SENDREC)
+		ev |= EV_WRITE;
+	if (st & BR_SSL_RECVREC)
+		ev |= EV_READ;
+	return ev;
+}
+
+int
+tls_conn_ready(struct tls_conn *c)
+{
+	return c->ready;
+}
+
+int
+tls_conn_error(struct tls_conn *c)
+{
+	return br_ssl_engine_last_error(c->eng);
+}
+
+const unsigned char *
+tls_conn_peer_cert(const struct tls_conn *c, size_t *len)
+{
+	if (c->cap == NULL || c->cap->overflow || c->cap->ee_len == 0) {
+		*len = 0;
+		return NULL;
+	}
+	*len = c->cap->ee_len;
+	return c->cap->ee;
+}

@@ -1,0 +1,2 @@
+tls-y := src/tls/engine.c src/tls/pem_load.c src/tls/server.c src/tls/client.c src/tls/conn.c
+tls-deps := x509

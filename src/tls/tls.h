@@ -1,0 +1,108 @@
+/*
+ * tls.h: BearSSL TLS 1.2 on non-blocking sockets, driven by the caller's event
+ * loop (the engine state says what to wait for, as BearSSL's tools/sslio.c does).
+ *
+ * Private keys live only here (and in upki/). One struct tls_server holds the
+ * server key and chain shared by all connections; one struct tls_conn per
+ * connection holds the engine and a single "mono" buffer, so an idle connection
+ * costs about sizeof(br_ssl_server_context) + BR_SSL_BUFSIZE_MONO bytes.
+ */
+#ifndef UPKI_TLS_H
+#define UPKI_TLS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct tls_server;
+struct tls_client;
+struct tls_conn;
+
+/*
+ * Server key and chain from PEM files (key: EC or RSA, "EC PRIVATE KEY",
+ * "RSA PRIVATE KEY" or "PRIVATE KEY"; chain: leaf first). The key file must not be
+ * readable by group or others. 0 or a negative code; errors are logged with the path.
+ */
+int tls_server_load(struct tls_server **out, const char *key_path, const char *chain_path);
+
+/*
+ * The bootstrap key and certificate under dir (dir/tls-key.pem, dir/tls-cert.pem):
+ * on first start an ECDSA P-256 key is generated and stored with mode 0600, and a
+ * self-signed certificate for names ("localhost, 127.0.0.1, ::1": IP literals
+ * become iPAddress SANs) is written. Later starts reuse the key; the certificate is
+ * re-made (same key) when names change or it expires within 30 days.
+ */
+int tls_server_bootstrap(struct tls_server **out, const char *dir, const char *names);
+
+/*
+ * Require a client certificate that chains to one of the CA certificates in
+ * ca_pem_path (used by the UPKI simulator for the RA officer login).
+ */
+int tls_server_require_client_cert(struct tls_server *ts, const char *ca_pem_path);
+
+void tls_server_free(struct tls_server *ts);
+
+/* SHA-256 fingerprint of the server's leaf certificate (for logs and the demo). */
+int tls_server_leaf_sha256(const struct tls_server *ts, unsigned char out[32]);
+
+/* Leaf certificate of the server chain, DER; valid while ts lives. */
+const unsigned char *tls_server_leaf(const struct tls_server *ts, size_t *len);
+
+/*
+ * Client context: trust anchors from ca_pem_path (CA certificates, PEM), and an
+ * optional client certificate chain and key (PEM; key mode 0600 enforced, a
+ * group- or world-readable key is refused with ERR_DENIED). NULL paths: no client
+ * certificate.
+ */
+int tls_client_new(struct tls_client **out, const char *ca_pem_path, const char *cert_path,
+    const char *key_path);
+void tls_client_free(struct tls_client *tc);
+
+/* A server-side connection; reset and ready for the ClientHello. */
+int tls_conn_new_server(struct tls_conn **out, struct tls_server *ts);
+
+/*
+ * A client-side connection. server_name is sent as SNI and matched against the
+ * server certificate's names; NULL skips both (the chain is still verified).
+ */
+int tls_conn_new_client(struct tls_conn **out, struct tls_client *tc, const char *server_name);
+
+void tls_conn_free(struct tls_conn *c);
+
+/*
+ * Read up to len plaintext bytes, doing whatever socket I/O the engine needs.
+ * Returns the byte count (> 0), 0 when the peer closed cleanly (close_notify),
+ * ERR_AGAIN when it must wait (see tls_conn_want), ERR_CLOSED when the peer
+ * dropped the socket without close_notify, ERR_TLS on a protocol failure
+ * (tls_conn_error() tells which).
+ */
+ssize_t tls_conn_read(struct tls_conn *c, int fd, void *buf, size_t len);
+
+/*
+ * Queue up to len plaintext bytes and push records to the socket. Returns bytes
+ * taken (> 0), ERR_AGAIN, or an error as tls_conn_read. Call tls_conn_flush
+ * after the last write of a message.
+ */
+ssize_t tls_conn_write(struct tls_conn *c, int fd, const void *buf, size_t len);
+
+/* Push all pending records; 0 when nothing is left, ERR_AGAIN, or an error. */
+int tls_conn_flush(struct tls_conn *c, int fd);
+
+/* Send close_notify (best effort, never blocks). */
+void tls_conn_close(struct tls_conn *c, int fd);
+
+/* Events the engine waits for: EV_READ and/or EV_WRITE (libevent flags). */
+short tls_conn_want(struct tls_conn *c);
+
+/* 1 once the handshake completed. */
+int tls_conn_ready(struct tls_conn *c);
+
+/* BearSSL error code of a failed connection (BR_ERR_*), 0 if none. */
+int tls_conn_error(struct tls_conn *c);
+
+/* The peer's end-entity certificate (DER) after a client-certificate handshake. */
+const unsigned char *tls_conn_peer_cert(const struct tls_conn *c, size_t *len);
+
+/* Bytes one connection object takes (for benchmarks and admission). */
+size_t tls_conn_size(int server);
+
+#endif

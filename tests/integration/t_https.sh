@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Foundation: HTTPS on the reactor with the bootstrap certificate, the
+# directory, every HTTP limit, garbage TLS, and a restart that keeps the key.
+. "$(dirname "$0")/lib.sh"
+
+PORT=$(free_port)
+URL=https://127.0.0.1:$PORT
+cat >"$T/gw.conf" <<CONF
+# test configuration
+listen = 127.0.0.1:$PORT
+data_dir = $T/var
+log_level = 3
+http_max_conns = 20
+http_idle_timeout = 2
+http_request_timeout = 2
+CONF
+
+# --- configuration errors are refused with file:line ---------------------------
+printf 'listen = 127.0.0.1:1\nbogus_key = 1\n' >"$T/bad.conf"
+out=$("$BIN" -t -c "$T/bad.conf" 2>&1); rc=$?
+check_eq "unknown key refused with exit 2" 2 "$rc"
+check_match "unknown key names file:line" "bad.conf:2: unknown key 'bogus_key'" "$out"
+printf 'http_max_conns = lots\n' >"$T/bad2.conf"
+out=$("$BIN" -t -c "$T/bad2.conf" 2>&1)
+check_match "bad value names file:line" "bad2.conf:1: http_max_conns: 'lots' is not a whole number" "$out"
+printf 'listen = localhost:443\n' >"$T/bad3.conf"
+out=$("$BIN" -t -c "$T/bad3.conf" 2>&1)
+check_match "names in listen are refused (no lookups)" "bad3.conf:1: listen: 'localhost:443' is not a numeric" "$out"
+out=$("$BIN" -t -c "$T/missing.conf" 2>&1); rc=$?
+check_match "missing config file refused" "missing.conf: No such file" "$out"
+out=$("$BIN" -t -c "$T/gw.conf" 2>&1)
+check_match "valid config passes -t" "is valid" "$out"
+
+# --- start with the bootstrap key ----------------------------------------------
+check "gateway starts and listens" gateway_start gw "$T/gw.conf"
+CA=$T/var/tls/ca.pem
+check "bootstrap CA certificate written" test -s "$CA"
+check_eq "server key mode is 0600" 600 "$(stat -c %a "$T/var/tls/key.pem")"
+
+hs=$(openssl s_client -connect 127.0.0.1:$PORT -tls1_2 -CAfile "$CA" -verify_return_error \
+	-servername localhost </dev/null 2>&1)
+check_match "TLS 1.2 handshake verifies against the bootstrap CA" "Verify return code: 0 \(ok\)" "$hs"
+check_match "ECDHE-ECDSA with AEAD negotiated" "Cipher is ECDHE-ECDSA-(AES128-GCM-SHA256|CHACHA20-POLY1305|AES256-GCM-SHA384)" "$hs"
+hs13=$(openssl s_client -connect 127.0.0.1:$PORT -tls1_3 </dev/null 2>&1)
+check_match "TLS 1.3-only client is refused" "alert|errno|error" "$hs13"
+ipsan=$(openssl s_client -connect 127.0.0.1:$PORT -CAfile "$CA" </dev/null 2>/dev/null | openssl x509 -noout -ext subjectAltName 2>/dev/null)
+check_match "certificate names localhost and 127.0.0.1" "DNS:localhost.*IP Address:127.0.0.1" "$(echo $ipsan)"
+
+dir=$(curl -sS --cacert "$CA" "$URL/directory")
+check_match "directory has newNonce" "\"newNonce\":\"$URL/acme/new-nonce\"" "$dir"
+check "directory is valid JSON with all RFC 8555 resources" /usr/bin/python3 -c '
+import json,sys
+d=json.loads(sys.argv[1])
+for k in ("newNonce","newAccount","newOrder","revokeCert","keyChange"):
+    assert d[k].startswith("https://"), k
+assert d["meta"]["externalAccountRequired"] is True
+' "$dir"
+hdr=$(curl -sS -D - -o /dev/null --cacert "$CA" "$URL/directory")
+check_match "directory Content-Type is application/json" "Content-Type: application/json" "$hdr"
+check_match "index Link header" "Link: <$URL/directory>;rel=\"index\"" "$hdr"
+check_eq "healthz answers 200" 200 "$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$CA" "$URL/healthz")"
+check_eq "unknown path answers 404" 404 "$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$CA" "$URL/nope")"
+check_eq "wrong method answers 405" 405 "$(curl -sS -o /dev/null -w '%{http_code}' -X DELETE --cacert "$CA" "$URL/directory")"
+nr=$(curl -sS -D - --cacert "$CA" -X POST -H 'Content-Type: application/jose+json' -d '{}' "$URL/acme/new-order")
+check_match "unimplemented resource answers a problem document" "application/problem\+json" "$nr"
+
+# keep-alive: two requests on one connection
+ka=$(curl -sS -v --cacert "$CA" "$URL/healthz" "$URL/directory" 2>&1)
+check_match "keep-alive reuses the connection" "Re-using existing connection|Reusing existing connection" "$ka"
+
+# --- limits ---------------------------------------------------------------------
+big=$(head -c 9000 /dev/zero | tr '\0' a)
+check_eq "header block over the limit: 431" 431 \
+	"$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$CA" -H "X-Big: $big" "$URL/directory")"
+head -c 70000 /dev/zero >"$T/big.body"
+check_eq "body over the limit: 413" 413 \
+	"$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$CA" -H 'Content-Type: application/jose+json' --data-binary @"$T/big.body" "$URL/acme/new-order")"
+check_eq "chunked request body: 411" 411 \
+	"$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$CA" -H 'Transfer-Encoding: chunked' --data-binary @"$T/gw.conf" "$URL/acme/new-order")"
+check_eq "malformed request line: 400" 400 "$(/usr/bin/python3 tests/integration/rawtls.py 127.0.0.1 $PORT "$CA" 'GET  / HTTP/1.1\r\nHost: a\r\n\r\n' status)"
+check_eq "HTTP/2 preface refused: 505 or 400" ok "$(/usr/bin/python3 tests/integration/rawtls.py 127.0.0.1 $PORT "$CA" 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n' status | grep -qE '^(400|505)$' && echo ok)"
+out=$(/usr/bin/python3 tests/integration/rawtls.py 127.0.0.1 $PORT "$CA" 'GET /directory HTTP/1.1\r\nHost: a\r\n' wait 4)
+check_match "incomplete request: 408 after the request timeout" "^HTTP/1.1 408" "$out"
+t0=$(date +%s.%N)
+out=$(/usr/bin/python3 tests/integration/rawtls.py 127.0.0.1 $PORT "$CA" '' wait 6)
+t1=$(date +%s.%N)
+check_match "idle connection closed silently" "^closed after" "$out"
+check "idle close within 1.5-4 s" /usr/bin/python3 -c "import sys; d=$t1-$t0; sys.exit(0 if 1.5 <= d <= 4.5 else 1)"
+out=$(/usr/bin/python3 tests/integration/conns.py 127.0.0.1 $PORT 30)
+check_match "connections over the limit are closed, the first 20 stay" "^held=20 refused=10" "$out"
+check_eq "server still serves after the connection flood" 200 "$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$CA" "$URL/healthz")"
+head -c 5000 /dev/urandom >"$T/garbage"
+/usr/bin/python3 - "$PORT" "$T/garbage" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+s.sendall(b"\x16\x03\x01\x02\x00" + open(sys.argv[2], "rb").read())
+try:
+    s.recv(100)
+except Exception:
+    pass
+s.close()
+PY
+check_eq "garbage ClientHello does not disturb the server" 200 "$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$CA" "$URL/healthz")"
+plain=$(curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/directory" 2>&1)
+check_eq "plain HTTP on the TLS port gets no HTTP answer" 000 "$plain"
+check_eq "server still serves after plain HTTP" 200 "$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$CA" "$URL/healthz")"
+
+# --- restart keeps the key --------------------------------------------------------
+pub1=$(openssl s_client -connect 127.0.0.1:$PORT -CAfile "$CA" </dev/null 2>/dev/null | openssl x509 -noout -pubkey | sha256sum)
+keysum1=$(sha256sum <"$T/var/tls/key.pem")
+check "SIGTERM stops the gateway" stop_pid "$PID_gw"
+check "gateway restarts" gateway_start gw2 "$T/gw.conf"
+pub2=$(openssl s_client -connect 127.0.0.1:$PORT -CAfile "$CA" -verify_return_error </dev/null 2>/dev/null | openssl x509 -noout -pubkey | sha256sum)
+check_eq "restart serves the same public key" "$pub1" "$pub2"
+check_eq "restart keeps the key file" "$keysum1" "$(sha256sum <"$T/var/tls/key.pem")"
+check_eq "restart still verifies with the same CA file" 200 "$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$CA" "$URL/healthz")"
+stop_pid "$PID_gw2"
+check_match "shutdown logged" "shutting down" "$(cat "$T/gw2.err")"
+finish
