@@ -54,7 +54,7 @@ SIM       := $(O)/upki-sim
 SIM_SRCS  := $(wildcard tests/upki-sim/*.c)
 
 .DEFAULT_GOAL := all
-.PHONY: all run check test unit integration bench fuzz defconfig menuconfig savedefconfig \
+.PHONY: all run check test unit integration bench fuzz fuzz-build defconfig menuconfig savedefconfig \
         deps deps-test clean distclean help
 all: $(BIN) $(if $(SIM_SRCS),$(SIM))
 
@@ -128,15 +128,30 @@ endef
 $(foreach t,$(patsubst tests/unit/%.c,%,$(UNIT_SRCS)),$(eval $(call unit_rule,$(t))))
 
 check: deps-test
-	@$(MAKE) --no-print-directory WERROR=1 all $(UNIT_BINS)
-	@O=$(O) BIN=$(BIN) SIM=$(SIM) tests/run-all $(TESTS)
+	@$(MAKE) --no-print-directory WERROR=1 all $(UNIT_BINS) fuzz-build
+	@O=$(O) BIN=$(BIN) SIM=$(SIM) FUZZ_SECONDS=$(or $(FUZZ_SECONDS),5) tests/run-all $(TESTS)
 test: check
 unit: $(UNIT_BINS)
 	@O=$(O) tests/run-all unit
 
-FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+# ---- fuzzing: every module built again with clang, libFuzzer, ASan and UBSan ----
+FUZZ_O     := $(O)/fuzz
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(FUZZ_O)/%,$(FUZZ_SRCS))
+LIB_SRCS   := $(foreach m,$(MODULES),$($(m)-y)) $(PLATFORM_SRCS)
+$(FUZZ_O)/obj/%.o: %.c $(O)/include/autoconf.h
+	@mkdir -p $(dir $@)
+	clang $(CPPFLAGS) -std=c11 -D_GNU_SOURCE $(FUZZ_FLAGS) -c -o $@ $<
+$(FUZZ_O)/libfuzz.a: $(patsubst %.c,$(FUZZ_O)/obj/%.o,$(LIB_SRCS))
+	$(AR) rcs $@ $^
+$(FUZZ_O)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_O)/libfuzz.a
+	clang $(CPPFLAGS) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=undefined -o $@ $< $(FUZZ_O)/libfuzz.a $(LDLIBS)
+fuzz-build: $(FUZZ_BINS)
 fuzz: deps-test
-	@$(MAKE) --no-print-directory PLATFORM=$(PLATFORM) -f tests/fuzz/fuzz.mk FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60)
+	@$(MAKE) --no-print-directory fuzz-build
+	@O=$(O) tests/fuzz/run $(or $(FUZZ_SECONDS),60)
 
 bench: deps-test all
 	@O=$(O) BIN=$(BIN) SIM=$(SIM) bench/run

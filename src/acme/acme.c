@@ -1,4 +1,5 @@
 /* The ACME module: its context and its route table. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,10 +28,16 @@ acme_new(struct acme **out, struct app *app)
 		return ERR_NOMEM;
 	a->app = app;
 	a->base_url = app->cfg->base_url;
+	a->base_len = strlen(a->base_url);
+	if (acme_nonces_new(&a->nonces) != 0) {
+		free(a);
+		return ERR_NOMEM;
+	}
 	route_add(a, HTTP_GET | HTTP_HEAD, ACME_PATH_DIRECTORY, 0, acme_directory_get);
 	route_add(a, HTTP_GET | HTTP_HEAD, ACME_PATH_HEALTHZ, 0, acme_healthz_get);
-	route_add(a, HTTP_GET | HTTP_HEAD, ACME_PATH_NEW_NONCE, 0, acme_not_implemented);
-	route_add(a, HTTP_POST, ACME_PATH_NEW_ACCOUNT, 0, acme_not_implemented);
+	route_add(a, HTTP_GET | HTTP_HEAD, ACME_PATH_NEW_NONCE, 0, acme_new_nonce);
+	route_add(a, HTTP_POST, ACME_PATH_NEW_ACCOUNT, 0, acme_new_account);
+	route_add(a, HTTP_POST, "/acme/acct/", 1, acme_account_post);
 	route_add(a, HTTP_POST, ACME_PATH_NEW_ORDER, 0, acme_not_implemented);
 	route_add(a, HTTP_POST, ACME_PATH_REVOKE_CERT, 0, acme_not_implemented);
 	route_add(a, HTTP_POST, ACME_PATH_KEY_CHANGE, 0, acme_not_implemented);
@@ -42,7 +49,18 @@ acme_new(struct acme **out, struct app *app)
 void
 acme_free(struct acme *a)
 {
+	if (a == NULL)
+		return;
+	acme_nonces_free(a->nonces);
 	free(a);
+}
+
+/* newNonce (RFC 8555 §7.2): HEAD answers 200, GET 204; the nonce is added for every response. */
+void
+acme_new_nonce(struct http_req *req, void *arg)
+{
+	(void)arg;
+	http_reply(req, req->method == HTTP_HEAD ? 200 : 204, NULL, NULL, 0);
 }
 
 const struct http_route *
@@ -58,7 +76,11 @@ acme_before_reply(struct http_req *req, int status, void *arg)
 	struct acme *a = arg;
 	char link[600];
 
+	char nonce[ACME_NONCE_LEN + 1];
+
 	(void)status;
+	if (acme_nonce_issue(a->nonces, nonce) == 0)
+		http_resp_header(req, "Replay-Nonce", nonce);
 	snprintf(link, sizeof(link), "<%s%s>;rel=\"index\"", a->base_url, ACME_PATH_DIRECTORY);
 	http_resp_header(req, "Link", link);
 	http_resp_header(req, "Cache-Control", "no-store");

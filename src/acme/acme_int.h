@@ -6,14 +6,67 @@
 #include "app.h"
 #include "http/http.h"
 
+#include "jose/jws.h"
+#include "json/json.h"
+#include "store/records.h"
+
 #define ACME_MAX_ROUTES 32
+#define ACME_NONCE_LEN 30              /* base64url of 22 bytes */
+#define ACME_MAX_TOKENS 256            /* JSON tokens per request payload */
+
+struct acme_nonces;
 
 struct acme {
 	struct app *app;
 	const char *base_url;          /* no trailing slash */
+	size_t base_len;
+	struct acme_nonces *nonces;
 	struct http_route routes[ACME_MAX_ROUTES];
 	size_t nroutes;
 };
+
+/* Nonce pool (nonce.c). consume: 0, or ERR_NOTFOUND/ERR_TIMEOUT/ERR_EXISTS = badNonce. */
+int acme_nonces_new(struct acme_nonces **out);
+void acme_nonces_free(struct acme_nonces *n);
+int acme_nonce_issue(struct acme_nonces *n, char out[ACME_NONCE_LEN + 1]);
+int acme_nonce_consume(struct acme_nonces *n, const char *nonce);
+
+/* What a request must be signed with (request.c). */
+enum acme_signer {
+	ACME_SIGNER_KID,       /* an existing account: "kid" */
+	ACME_SIGNER_JWK,       /* a key in the request: "jwk" (newAccount) */
+	ACME_SIGNER_ANY,       /* either (revokeCert: account or certificate key) */
+};
+
+/*
+ * A verified ACME POST. Everything points into the request's arena or into
+ * this struct; valid until the reply is sent.
+ */
+struct acme_post {
+	struct jws jws;
+	struct jwk key;                /* the key that verified the signature */
+	struct rec_account acct;       /* when signed with kid */
+	int has_acct;
+	struct json_doc doc;           /* payload, unless post_as_get */
+	struct json_tok tok[ACME_MAX_TOKENS];
+	int post_as_get;
+	char url[JWS_URL_MAX];         /* base_url + path: what "url" had to be */
+};
+
+/*
+ * Check Content-Type, parse the JWS, check url, verify the signature (kid:
+ * account looked up and must be valid), consume the nonce, parse the payload
+ * as a JSON object. On failure the problem document has been sent and a
+ * negative code is returned: the caller just returns.
+ */
+int acme_post_verify(struct acme *a, struct http_req *req, enum acme_signer signer,
+    struct acme_post *p);
+
+/* "<base>/acme/acct/<id>" etc. into out; 0 or ERR_TOOBIG. */
+int acme_url(const struct acme *a, char *out, size_t outsz, const char *kind, uint64_t id);
+
+/* Parse the id from a path "/acme/<kind>/<id>[/rest]"; 0, or ERR_NOTFOUND. */
+int acme_path_id(const char *path, const char *kind, uint64_t *id, const char **rest);
 
 /* Problem types (RFC 8555 §6.7), without the "urn:ietf:params:acme:error:" prefix. */
 #define ACME_ERR_PREFIX "urn:ietf:params:acme:error:"
@@ -24,8 +77,22 @@ struct acme {
  */
 void acme_problem(struct http_req *req, int status, const char *type, const char *detail);
 
+/* Like acme_problem with printf-style detail. */
+void acme_problemf(struct http_req *req, int status, const char *type, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Send a JSON body with status, and a Location header when location != NULL. */
+void acme_reply_json(struct http_req *req, int status, const char *location,
+    const char *json, size_t len);
+
+/* The store of the running app. */
+struct store *acme_store(const struct acme *a);
+
 void acme_directory_get(struct http_req *req, void *arg);
 void acme_healthz_get(struct http_req *req, void *arg);
 void acme_not_implemented(struct http_req *req, void *arg);
+void acme_new_nonce(struct http_req *req, void *arg);
+void acme_new_account(struct http_req *req, void *arg);
+void acme_account_post(struct http_req *req, void *arg);
 
 #endif

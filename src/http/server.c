@@ -151,7 +151,8 @@ conn_free(struct http_conn *c)
 	if (c->req != NULL && !c->req->replied && c->req->abort_cb != NULL)
 		c->req->abort_cb(c->req, c->req->abort_arg);
 	req_free(c);
-	event_del(&c->ev);
+	if (c->armed)
+		event_del(&c->ev);
 	event_del(&c->timer);
 	if (c->tls != NULL) {
 		tls_conn_close(c->tls, c->fd);
@@ -643,7 +644,8 @@ conn_arm(struct http_conn *c)
 	}
 	if (want == c->armed)
 		return;
-	event_del(&c->ev);
+	if (c->armed)
+		event_del(&c->ev);
 	c->armed = want;
 	if (want != 0) {
 		event_assign(&c->ev, c->srv->base, c->fd, want | EV_PERSIST, conn_event_cb, c);
