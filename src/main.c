@@ -28,6 +28,8 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: upki-acme [-f] [-t] [-v] [-c config]\n"
+	    "       upki-acme [-c config] eab new --name NAME --allow PATTERN [--allow ...]\n"
+	    "       upki-acme [-c config] eab list\n"
 	    "  -c FILE  read the runtime configuration (key = value lines)\n"
 	    "  -f       stay in the foreground\n"
 	    "  -t       check the configuration and exit\n"
@@ -130,6 +132,28 @@ out:
 	return rc;
 }
 
+/* Commands that work on the store and exit: "eab ...". */
+static int
+command(const struct config *cfg, int argc, char **argv)
+{
+	struct store *store = NULL;
+	char path[PATH_BUF];
+	int rc;
+
+	if ((rc = platform_mkdir_p(cfg->data_dir, 0700)) != 0) {
+		fprintf(stderr, "upki-acme: %s: %s\n", cfg->data_dir, err_str(rc));
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/db", cfg->data_dir);
+	if ((rc = store_open(&store, path, 0)) != 0) {
+		fprintf(stderr, "upki-acme: %s: cannot open the store: %s\n", path, err_str(rc));
+		return 1;
+	}
+	rc = acme_eab_cmd(store, argc - 1, argv + 1);
+	store_close(store);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -139,7 +163,7 @@ main(int argc, char **argv)
 	char err[1024];
 	int foreground = 0, check_only = 0, verbose = 0, opt, rc;
 
-	while ((opt = getopt(argc, argv, "c:fhtv")) != -1) {
+	while ((opt = getopt(argc, argv, "+c:fhtv")) != -1) {
 		switch (opt) {
 		case 'c':
 			cfg_path = optarg;
@@ -161,7 +185,7 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind < argc) {
+	if (optind < argc && strcmp(argv[optind], "eab") != 0) {
 		fprintf(stderr, "upki-acme: unknown command '%s'\n", argv[optind]);
 		usage(stderr);
 		return 2;
@@ -181,6 +205,8 @@ main(int argc, char **argv)
 		return 0;
 	}
 	log_set_level(cfg.log_level + verbose > PLOG_DEBUG ? PLOG_DEBUG : cfg.log_level + verbose);
+	if (optind < argc)
+		return command(&cfg, argc - optind, argv + optind);
 	if ((rc = platform_init()) != 0) {
 		fprintf(stderr, "upki-acme: platform init: %s\n", err_str(rc));
 		return 1;

@@ -25,6 +25,10 @@ struct http_req;
 int acme_new(struct acme **out, struct app *app);
 void acme_free(struct acme *a);
 
+struct store;
+/* "eab new|list ..." command line; returns the process exit code. */
+int acme_eab_cmd(struct store *store, int argc, char **argv);
+
 /* The route table for the ACME listener; valid while a lives. */
 const struct http_route *acme_routes(const struct acme *a, size_t *n);
 
