@@ -300,6 +300,21 @@ acme_new_account(struct http_req *req, void *arg)
 }
 
 static int
+acct_load_fn(struct store_txn *t, void *arg)
+{
+	struct rec_account *out = arg;
+
+	return store_account_get(t, out->id, out);
+}
+
+int
+acme_account_load(struct acme *a, uint64_t id, struct rec_account *out)
+{
+	out->id = id;
+	return store_read(acme_store(a), acct_load_fn, out);
+}
+
+static int
 acct_put_fn(struct store_txn *t, void *arg)
 {
 	return store_account_put(t, arg);

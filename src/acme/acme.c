@@ -38,7 +38,12 @@ acme_new(struct acme **out, struct app *app)
 	route_add(a, HTTP_GET | HTTP_HEAD, ACME_PATH_NEW_NONCE, 0, acme_new_nonce);
 	route_add(a, HTTP_POST, ACME_PATH_NEW_ACCOUNT, 0, acme_new_account);
 	route_add(a, HTTP_POST, "/acme/acct/", 1, acme_account_post);
-	route_add(a, HTTP_POST, ACME_PATH_NEW_ORDER, 0, acme_not_implemented);
+	route_add(a, HTTP_POST, ACME_PATH_NEW_ORDER, 0, acme_new_order);
+	route_add(a, HTTP_POST, "/acme/order/", 1, acme_order_post);
+	route_add(a, HTTP_POST, "/acme/authz/", 1, acme_authz_post);
+	route_add(a, HTTP_POST, "/acme/chall/", 1, acme_chall_post);
+	route_add(a, HTTP_POST, "/acme/finalize/", 1, acme_finalize_post);
+	route_add(a, HTTP_POST, "/acme/cert/", 1, acme_cert_post);
 	route_add(a, HTTP_POST, ACME_PATH_REVOKE_CERT, 0, acme_not_implemented);
 	route_add(a, HTTP_POST, ACME_PATH_KEY_CHANGE, 0, acme_not_implemented);
 	route_add(a, HTTP_GET, ACME_PATH_RENEWAL_INFO "/", 1, acme_not_implemented);

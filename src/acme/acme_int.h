@@ -15,12 +15,17 @@
 #define ACME_MAX_TOKENS 256            /* JSON tokens per request payload */
 
 struct acme_nonces;
+struct validator;
+struct issuer;
+struct issuer_problem;
 
 struct acme {
 	struct app *app;
 	const char *base_url;          /* no trailing slash */
 	size_t base_len;
 	struct acme_nonces *nonces;
+	struct validator *validator;   /* NULL: challenges cannot be validated */
+	struct issuer *issuer;         /* NULL: finalize answers serverInternal */
 	struct http_route routes[ACME_MAX_ROUTES];
 	size_t nroutes;
 };
@@ -94,5 +99,32 @@ void acme_not_implemented(struct http_req *req, void *arg);
 void acme_new_nonce(struct http_req *req, void *arg);
 void acme_new_account(struct http_req *req, void *arg);
 void acme_account_post(struct http_req *req, void *arg);
+void acme_new_order(struct http_req *req, void *arg);
+void acme_order_post(struct http_req *req, void *arg);
+void acme_authz_post(struct http_req *req, void *arg);
+void acme_chall_post(struct http_req *req, void *arg);
+void acme_finalize_post(struct http_req *req, void *arg);
+void acme_cert_post(struct http_req *req, void *arg);
+
+/* Identifiers (ident.c): lower-case and check a DNS name; ERR_MALFORMED or ERR_UNSUPPORTED with why. */
+int acme_ident_normalize(char *name, const char **why);
+/* 1 if the EAB key's allow-list covers name. */
+int acme_ident_allowed(const struct rec_eab *eab, const char *name);
+
+/* Orders (order.c). */
+int acme_order_json(struct acme *a, const struct rec_order *o, char *buf, size_t sz);
+int acme_order_refresh(struct store_txn *t, struct rec_order *o, int64_t now);
+void acme_order_reply(struct acme *a, struct http_req *req, const struct rec_order *o);
+unsigned acme_retry_after(struct acme *a, const struct rec_order *o);
+
+/* issuer_events.issued (finalize.c). */
+int acme_issued(void *arg, struct store_txn *t, uint64_t order_id, int rc,
+    const struct rec_cert *cert, const struct issuer_problem *prob);
+
+/* Accounts (account.c). */
+int acme_account_load(struct acme *a, uint64_t id, struct rec_account *out);
+
+/* Start validating challenge chall of az (authz.c). */
+int acme_validation_start(struct acme *a, const struct rec_authz *az, size_t chall);
 
 #endif

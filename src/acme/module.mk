@@ -1,3 +1,4 @@
 acme-y := src/acme/acme.c src/acme/directory.c src/acme/problem.c src/acme/nonce.c \
-          src/acme/request.c src/acme/account.c src/acme/eab_cli.c
-acme-deps := http tls store jose json x509
+          src/acme/request.c src/acme/account.c src/acme/eab_cli.c \
+          src/acme/ident.c src/acme/order.c src/acme/authz.c src/acme/finalize.c src/acme/cert.c
+acme-deps := validate http tls store jose json x509

@@ -62,7 +62,9 @@ check_eq "healthz answers 200" 200 "$(curl -sS -o /dev/null -w '%{http_code}' --
 check_eq "unknown path answers 404" 404 "$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$CA" "$URL/nope")"
 check_eq "wrong method answers 405" 405 "$(curl -sS -o /dev/null -w '%{http_code}' -X DELETE --cacert "$CA" "$URL/directory")"
 nr=$(curl -sS -D - --cacert "$CA" -X POST -H 'Content-Type: application/jose+json' -d '{}' "$URL/acme/new-order")
-check_match "unimplemented resource answers a problem document" "application/problem\+json" "$nr"
+check_match "a POST that is not a JWS gets a problem document" "application/problem\+json" "$nr"
+check_match "... of type malformed" "urn:ietf:params:acme:error:malformed" "$nr"
+check_match "... with a Replay-Nonce" "Replay-Nonce: [A-Za-z0-9_-]{30}" "$nr"
 
 # keep-alive: two requests on one connection
 ka=$(curl -sS -v --cacert "$CA" "$URL/healthz" "$URL/directory" 2>&1)
@@ -101,7 +103,7 @@ except Exception:
 s.close()
 PY
 check_eq "garbage ClientHello does not disturb the server" 200 "$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$CA" "$URL/healthz")"
-plain=$(curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/directory" 2>&1)
+plain=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/directory" 2>/dev/null)
 check_eq "plain HTTP on the TLS port gets no HTTP answer" 000 "$plain"
 check_eq "server still serves after plain HTTP" 200 "$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$CA" "$URL/healthz")"
 

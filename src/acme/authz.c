@@ -1,0 +1,330 @@
+/*
+ * Authorizations and challenges (RFC 8555 §7.5): reading them, deactivating an
+ * authorization, and answering a challenge by starting its validation.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "acme/acme_int.h"
+#include "platform.h"
+#include "store/store.h"
+#include "util/b64.h"
+#include "util/err.h"
+#include "util/log.h"
+#include "util/str.h"
+#include "util/timefmt.h"
+#include "validate/validate.h"
+
+static void
+chall_json(struct acme *a, struct json_w *w, const struct rec_authz *az, size_t i)
+{
+	const struct rec_chall *c = &az->challs[i];
+	char url[300], when[TIMEFMT_RFC3339_LEN];
+
+	snprintf(url, sizeof(url), "%s/acme/chall/%" PRIu64 "/%zu", a->base_url, az->id, i);
+	json_w_obj_begin(w);
+	json_w_key(w, "type");
+	json_w_str(w, rec_chall_type_str(c->type));
+	json_w_key(w, "url");
+	json_w_str(w, url);
+	json_w_key(w, "status");
+	json_w_str(w, rec_chall_status_str(c->status));
+	json_w_key(w, "token");
+	json_w_str(w, c->token);
+	if (c->status == REC_CHALL_VALID && timefmt_rfc3339(when, sizeof(when), c->validated) == 0) {
+		json_w_key(w, "validated");
+		json_w_str(w, when);
+	}
+	if (c->error.type[0] != '\0') {
+		char type[128];
+		snprintf(type, sizeof(type), ACME_ERR_PREFIX "%s", c->error.type);
+		json_w_key(w, "error");
+		json_w_obj_begin(w);
+		json_w_key(w, "type");
+		json_w_str(w, type);
+		json_w_key(w, "detail");
+		json_w_str(w, c->error.detail);
+		json_w_key(w, "status");
+		json_w_int(w, 400);
+		json_w_obj_end(w);
+	}
+	json_w_obj_end(w);
+}
+
+static int
+authz_json(struct acme *a, const struct rec_authz *az, char *buf, size_t sz)
+{
+	char when[TIMEFMT_RFC3339_LEN];
+	struct json_w w;
+
+	json_w_init(&w, buf, sz);
+	json_w_obj_begin(&w);
+	json_w_key(&w, "identifier");
+	json_w_obj_begin(&w);
+	json_w_key(&w, "type");
+	json_w_str(&w, "dns");
+	json_w_key(&w, "value");
+	json_w_str(&w, az->ident.value);
+	json_w_obj_end(&w);
+	json_w_key(&w, "status");
+	json_w_str(&w, rec_authz_status_str(az->status));
+	if (az->expires != 0 && timefmt_rfc3339(when, sizeof(when), az->expires) == 0) {
+		json_w_key(&w, "expires");
+		json_w_str(&w, when);
+	}
+	json_w_key(&w, "challenges");
+	json_w_arr_begin(&w);
+	for (size_t i = 0; i < az->n_challs; i++)
+		chall_json(a, &w, az, i);
+	json_w_arr_end(&w);
+	if (az->wildcard) {
+		json_w_key(&w, "wildcard");
+		json_w_bool(&w, 1);
+	}
+	json_w_obj_end(&w);
+	return json_w_finish(&w);
+}
+
+struct authz_op {
+	uint64_t id;
+	uint64_t account_id;
+	size_t chall;
+	int deactivate;
+	int start;               /* answer a challenge */
+	int started;             /* validation must be launched */
+	int64_t now;
+	struct rec_authz az;
+};
+
+static int
+authz_op_fn(struct store_txn *t, void *arg)
+{
+	struct authz_op *op = arg;
+	int rc = store_authz_get(t, op->id, &op->az);
+
+	if (rc != 0)
+		return rc;
+	if (op->az.account_id != op->account_id)
+		return ERR_NOTFOUND;
+	if (op->az.status == REC_AUTHZ_PENDING && op->az.expires != 0 && op->now >= op->az.expires) {
+		op->az.status = REC_AUTHZ_EXPIRED;
+		return store_authz_put(t, &op->az);
+	}
+	if (op->deactivate) {
+		if (op->az.status != REC_AUTHZ_PENDING && op->az.status != REC_AUTHZ_VALID)
+			return ERR_STATE;
+		op->az.status = REC_AUTHZ_DEACTIVATED;
+		return store_authz_put(t, &op->az);
+	}
+	if (op->start) {
+		struct rec_chall *c;
+		if (op->chall >= op->az.n_challs)
+			return ERR_NOTFOUND;
+		c = &op->az.challs[op->chall];
+		/* Answering again while processing or after the end is harmless (§7.5.1). */
+		if (c->status != REC_CHALL_PENDING || op->az.status != REC_AUTHZ_PENDING)
+			return 0;
+		c->status = REC_CHALL_PROCESSING;
+		op->started = 1;
+		return store_authz_put(t, &op->az);
+	}
+	return 0;
+}
+
+/* POST /acme/authz/<id>: POST-as-GET, or {"status":"deactivated"} */
+void
+acme_authz_post(struct http_req *req, void *arg)
+{
+	struct acme *a = arg;
+	struct acme_post *p = arena_zalloc(&req->arena, sizeof(*p));
+	struct authz_op *op = arena_zalloc(&req->arena, sizeof(*op));
+	char body[4096], loc[256];
+	int rc, n;
+
+	if (p == NULL || op == NULL) {
+		acme_problem(req, 500, "serverInternal", "out of memory");
+		return;
+	}
+	if (acme_path_id(req->path, "authz", &op->id, NULL) != 0) {
+		acme_problem(req, 404, "malformed", "no such authorization");
+		return;
+	}
+	if (acme_post_verify(a, req, ACME_SIGNER_KID, p) != 0)
+		return;
+	if (!p->post_as_get) {
+		int t = json_obj_get(&p->doc, 0, "status");
+		if (t < 0 || !json_str_eq(&p->doc, t, "deactivated")) {
+			acme_problem(req, 400, "malformed",
+			    "an authorization is read with POST-as-GET or deactivated with {\"status\":\"deactivated\"}");
+			return;
+		}
+		op->deactivate = 1;
+	}
+	op->account_id = p->acct.id;
+	op->now = platform_wall_s();
+	rc = store_write(acme_store(a), authz_op_fn, op);
+	if (rc == ERR_NOTFOUND) {
+		acme_problem(req, 404, "malformed", "no such authorization for this account");
+		return;
+	}
+	if (rc == ERR_STATE) {
+		acme_problem(req, 400, "malformed", "only a pending or valid authorization can be deactivated");
+		return;
+	}
+	if (rc != 0) {
+		acme_problem(req, 500, "serverInternal", "cannot read the authorization");
+		return;
+	}
+	if ((n = authz_json(a, &op->az, body, sizeof(body))) < 0) {
+		acme_problem(req, 500, "serverInternal", "authorization does not fit its buffer");
+		return;
+	}
+	acme_url(a, loc, sizeof(loc), "authz", op->id);
+	acme_reply_json(req, 200, NULL, body, (size_t)n);
+}
+
+struct vjob {
+	struct acme *a;
+	uint64_t authz_id;
+	size_t chall;
+};
+
+struct vdone {
+	const struct vjob *j;
+	const struct validate_result *res;
+	int64_t now;
+	struct rec_authz az;
+};
+
+static int
+vdone_fn(struct store_txn *t, void *arg)
+{
+	struct vdone *d = arg;
+	struct rec_chall *c;
+	int rc = store_authz_get(t, d->j->authz_id, &d->az);
+
+	if (rc != 0)
+		return rc;
+	if (d->j->chall >= d->az.n_challs)
+		return ERR_NOTFOUND;
+	c = &d->az.challs[d->j->chall];
+	if (c->status != REC_CHALL_PROCESSING)
+		return 0;
+	if (d->res->ok) {
+		c->status = REC_CHALL_VALID;
+		c->validated = d->now;
+		if (d->az.status == REC_AUTHZ_PENDING) {
+			d->az.status = REC_AUTHZ_VALID;
+			d->az.expires = d->now + CONFIG_ACME_AUTHZ_LIFETIME_S;
+		}
+	} else {
+		c->status = REC_CHALL_INVALID;
+		str_copy(c->error.type, sizeof(c->error.type), d->res->type);
+		str_copy(c->error.detail, sizeof(c->error.detail), d->res->detail);
+		if (d->az.status == REC_AUTHZ_PENDING)
+			d->az.status = REC_AUTHZ_INVALID;
+	}
+	return store_authz_put(t, &d->az);
+}
+
+static void
+validation_done(void *arg, const struct validate_result *res)
+{
+	struct vjob *j = arg;
+	struct vdone d;
+
+	memset(&d, 0, sizeof(d));
+	d.j = j;
+	d.res = res;
+	d.now = platform_wall_s();
+	if (store_write(acme_store(j->a), vdone_fn, &d) != 0)
+		log_err("acme: authz %" PRIu64 ": cannot store the validation result", j->authz_id);
+	else
+		log_info("acme: authz %" PRIu64 " (%s): http-01 %s%s%s", j->authz_id, d.az.ident.value,
+		    res->ok ? "valid" : "invalid", res->ok ? "" : ": ", res->ok ? "" : res->detail);
+	free(j);
+}
+
+int
+acme_validation_start(struct acme *a, const struct rec_authz *az, size_t chall)
+{
+	struct vjob *j;
+	char keyauth[REC_TOKEN_MAX + 2 + 44];
+	char thumb[48];
+	struct rec_account acct;
+	int rc;
+
+	if (a->validator == NULL)
+		return ERR_STATE;
+	if ((rc = acme_account_load(a, az->account_id, &acct)) != 0)
+		return rc;
+	b64url_encode(thumb, sizeof(thumb), acct.thumbprint, sizeof(acct.thumbprint));
+	snprintf(keyauth, sizeof(keyauth), "%s.%s", az->challs[chall].token, thumb);
+	j = calloc(1, sizeof(*j));
+	if (j == NULL)
+		return ERR_NOMEM;
+	j->a = a;
+	j->authz_id = az->id;
+	j->chall = chall;
+	rc = validate_http01(a->validator, az->ident.value, az->challs[chall].token, keyauth,
+	    validation_done, j);
+	if (rc != 0)
+		free(j);
+	return rc;
+}
+
+/* POST /acme/chall/<authz id>/<index> */
+void
+acme_chall_post(struct http_req *req, void *arg)
+{
+	struct acme *a = arg;
+	struct acme_post *p = arena_zalloc(&req->arena, sizeof(*p));
+	struct authz_op *op = arena_zalloc(&req->arena, sizeof(*op));
+	const char *rest = NULL;
+	char body[2048], up[300];
+	struct json_w w;
+	int rc, n;
+
+	if (p == NULL || op == NULL) {
+		acme_problem(req, 500, "serverInternal", "out of memory");
+		return;
+	}
+	if (acme_path_id(req->path, "chall", &op->id, &rest) != 0 || rest[0] != '/' ||
+	    rest[1] < '0' || rest[1] > '2' || rest[2] != '\0') {
+		acme_problem(req, 404, "malformed", "no such challenge");
+		return;
+	}
+	op->chall = (size_t)(rest[1] - '0');
+	if (acme_post_verify(a, req, ACME_SIGNER_KID, p) != 0)
+		return;
+	/* RFC 8555 §7.5.1: "{}" answers the challenge; POST-as-GET reads it. */
+	op->start = !p->post_as_get;
+	op->account_id = p->acct.id;
+	op->now = platform_wall_s();
+	rc = store_write(acme_store(a), authz_op_fn, op);
+	if (rc == ERR_NOTFOUND) {
+		acme_problem(req, 404, "malformed", "no such challenge for this account");
+		return;
+	}
+	if (rc != 0) {
+		acme_problem(req, 500, "serverInternal", "cannot update the challenge");
+		return;
+	}
+	if (op->started && acme_validation_start(a, &op->az, op->chall) != 0)
+		log_err("acme: authz %" PRIu64 ": cannot start validation", op->id);
+	json_w_init(&w, body, sizeof(body));
+	chall_json(a, &w, &op->az, op->chall);
+	if ((n = json_w_finish(&w)) < 0) {
+		acme_problem(req, 500, "serverInternal", "challenge does not fit its buffer");
+		return;
+	}
+	acme_url(a, up, sizeof(up), "authz", op->id);
+	{
+		char link[400];
+		snprintf(link, sizeof(link), "<%s>;rel=\"up\"", up);
+		http_resp_header(req, "Link", link);
+	}
+	acme_reply_json(req, 200, NULL, body, (size_t)n);
+}

@@ -1,0 +1,79 @@
+/* Certificate download (RFC 8555 §7.4.2): leaf first, then the issuer's chain. */
+#include <inttypes.h>
+#include <string.h>
+
+#include "acme/acme_int.h"
+#include "acme/issuer.h"
+#include "store/store.h"
+#include "util/err.h"
+#include "x509/pem.h"
+
+struct cert_get {
+	uint64_t id;
+	struct rec_cert c;
+};
+
+static int
+cert_get_fn(struct store_txn *t, void *arg)
+{
+	struct cert_get *g = arg;
+
+	return store_cert_get(t, g->id, &g->c);
+}
+
+void
+acme_cert_post(struct http_req *req, void *arg)
+{
+	struct acme *a = arg;
+	struct acme_post *p = arena_zalloc(&req->arena, sizeof(*p));
+	struct cert_get *g = arena_zalloc(&req->arena, sizeof(*g));
+	const char *chain = NULL;
+	size_t chain_len = 0, cap;
+	char *body;
+	int rc, n;
+
+	if (p == NULL || g == NULL) {
+		acme_problem(req, 500, "serverInternal", "out of memory");
+		return;
+	}
+	if (acme_path_id(req->path, "cert", &g->id, NULL) != 0) {
+		acme_problem(req, 404, "malformed", "no such certificate");
+		return;
+	}
+	if (acme_post_verify(a, req, ACME_SIGNER_KID, p) != 0)
+		return;
+	if (!p->post_as_get) {
+		acme_problem(req, 400, "malformed", "a certificate is read with POST-as-GET");
+		return;
+	}
+	rc = store_read(acme_store(a), cert_get_fn, g);
+	if (rc == ERR_NOTFOUND || (rc == 0 && g->c.account_id != p->acct.id)) {
+		acme_problem(req, 404, "malformed", "no such certificate for this account");
+		return;
+	}
+	if (rc != 0) {
+		acme_problem(req, 500, "serverInternal", "cannot read the certificate");
+		return;
+	}
+	if (a->issuer != NULL && a->issuer->ops->chain != NULL &&
+	    a->issuer->ops->chain(a->issuer->ctx, &g->c, &chain, &chain_len) != 0) {
+		acme_problem(req, 500, "serverInternal", "the intermediate chain is not available");
+		return;
+	}
+	cap = g->c.der_len * 2 + 128 + chain_len;
+	body = arena_alloc(&req->arena, cap);
+	if (body == NULL) {
+		acme_problem(req, 500, "serverInternal", "out of memory");
+		return;
+	}
+	n = pem_encode(body, cap, "CERTIFICATE", g->c.der, g->c.der_len);
+	if (n < 0) {
+		acme_problem(req, 500, "serverInternal", "certificate does not fit its buffer");
+		return;
+	}
+	if (chain_len > 0) {
+		memcpy(body + n, chain, chain_len);
+		n += (int)chain_len;
+	}
+	http_reply(req, 200, "application/pem-certificate-chain", body, (size_t)n);
+}

@@ -1,0 +1,297 @@
+/*
+ * Finalize (RFC 8555 §7.4) and the issuer's completion: a ready order with an
+ * acceptable CSR goes to the issuer backend in the same transaction that marks
+ * it processing; the backend reports back inside its own transaction.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "acme/acme_int.h"
+#include "acme/issuer.h"
+#include "platform.h"
+#include "store/store.h"
+#include "util/b64.h"
+#include "util/err.h"
+#include "util/log.h"
+#include "util/str.h"
+#include "x509/x509.h"
+
+#define CSR_NAMES_MAX (X509_SAN_MAX + 1)
+
+struct csr_names {
+	char v[CSR_NAMES_MAX][REC_IDENT_MAX + 1];
+	size_t n;
+};
+
+static int
+add_name(struct csr_names *cn, const char *p, size_t len)
+{
+	if (len == 0 || len > REC_IDENT_MAX)
+		return ERR_MALFORMED;
+	for (size_t i = 0; i < cn->n; i++)
+		if (strlen(cn->v[i]) == len && strncasecmp(cn->v[i], p, len) == 0)
+			return 0;
+	if (cn->n == CSR_NAMES_MAX)
+		return ERR_TOOBIG;
+	for (size_t i = 0; i < len; i++)
+		cn->v[cn->n][i] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] - 'A' + 'a' : p[i]);
+	cn->v[cn->n][len] = '\0';
+	cn->n++;
+	return 0;
+}
+
+/*
+ * The CSR's names must be exactly the order's: SAN dNSNames plus the CN.
+ * Returns 0, or writes a detail that says what to change.
+ */
+static int
+names_check(const struct x509_csr *c, const struct rec_order *o, char *why, size_t whysz)
+{
+	struct csr_names cn;
+	const struct x509_str *cnattr = &c->subject.attr[X509_NAME_CN];
+	char extra[512] = "", missing[512] = "";
+
+	memset(&cn, 0, sizeof(cn));
+	if (c->ext.san.n_ip > 0 || c->ext.san.n_other > 0) {
+		snprintf(why, whysz, "the CSR's subjectAltName holds entries other than DNS names: "
+		    "request DNS names only");
+		return ERR_DENIED;
+	}
+	for (unsigned i = 0; i < c->ext.san.n_dns; i++)
+		if (add_name(&cn, c->ext.san.dns[i].p, c->ext.san.dns[i].len) != 0) {
+			snprintf(why, whysz, "the CSR holds an unusable DNS name");
+			return ERR_DENIED;
+		}
+	if (cnattr->p != NULL && add_name(&cn, cnattr->p, cnattr->len) != 0) {
+		snprintf(why, whysz, "the CSR's commonName is not a DNS name");
+		return ERR_DENIED;
+	}
+	if (cn.n == 0) {
+		snprintf(why, whysz, "the CSR names no host: put the name in the subject CN "
+		    "(UPKI) or in subjectAltName");
+		return ERR_DENIED;
+	}
+	for (size_t i = 0; i < cn.n; i++) {
+		size_t k;
+		for (k = 0; k < o->n_idents; k++)
+			if (strcmp(cn.v[i], o->idents[k].value) == 0)
+				break;
+		if (k == o->n_idents && strlen(extra) + strlen(cn.v[i]) + 3 < sizeof(extra)) {
+			strcat(extra, extra[0] ? ", " : "");
+			strcat(extra, cn.v[i]);
+		}
+	}
+	for (size_t k = 0; k < o->n_idents; k++) {
+		size_t i;
+		for (i = 0; i < cn.n; i++)
+			if (strcmp(cn.v[i], o->idents[k].value) == 0)
+				break;
+		if (i == cn.n && strlen(missing) + strlen(o->idents[k].value) + 3 < sizeof(missing)) {
+			strcat(missing, missing[0] ? ", " : "");
+			strcat(missing, o->idents[k].value);
+		}
+	}
+	if (extra[0] || missing[0]) {
+		snprintf(why, whysz, "the CSR's names differ from the order's identifiers:%s%s%s%s",
+		    extra[0] ? " not in the order: " : "", extra, missing[0] ? "; missing from the CSR: " : "",
+		    missing);
+		return ERR_DENIED;
+	}
+	return 0;
+}
+
+struct fin {
+	struct acme *a;
+	uint64_t id;
+	uint64_t account_id;
+	int64_t now;
+	struct rec_order o;
+	const unsigned char *csr;
+	size_t csr_len;
+	const struct issuer_request *rq;
+	int submit;           /* 0: only load and refresh */
+	int already;
+};
+
+static int
+fin_fn(struct store_txn *t, void *arg)
+{
+	struct fin *f = arg;
+	struct issuer *is = f->a->issuer;
+	uint64_t cert_id = 0;
+	int rc = store_order_get(t, f->id, &f->o);
+
+	if (rc != 0)
+		return rc;
+	if (f->o.account_id != f->account_id)
+		return ERR_NOTFOUND;
+	acme_order_refresh(t, &f->o, f->now);
+	if (!f->submit || f->o.status != REC_ORDER_READY)
+		return store_order_put(t, &f->o);
+	memcpy(f->o.csr, f->csr, f->csr_len);
+	f->o.csr_len = f->csr_len;
+	f->o.status = REC_ORDER_PROCESSING;
+	f->o.expires = 0;      /* processing orders are never swept */
+	rc = is->ops->submit(is->ctx, t, f->rq, &f->o.job_id, &f->already, &cert_id);
+	if (rc != 0)
+		return rc;
+	if (f->already) {
+		f->o.status = REC_ORDER_VALID;
+		f->o.cert_id = cert_id;
+	}
+	return store_order_put(t, &f->o);
+}
+
+void
+acme_finalize_post(struct http_req *req, void *arg)
+{
+	struct acme *a = arg;
+	struct acme_post *p = arena_zalloc(&req->arena, sizeof(*p));
+	struct fin *f = arena_zalloc(&req->arena, sizeof(*f));
+	struct x509_csr *csr = arena_zalloc(&req->arena, sizeof(*csr));
+	unsigned char *der = arena_alloc(&req->arena, REC_CSR_MAX);
+	struct issuer_problem *prob = arena_zalloc(&req->arena, sizeof(*prob));
+	const char *names[REC_IDENT_N];
+	struct issuer_request rq;
+	char why[768], b64[REC_CSR_MAX * 2];
+	size_t b64len = 0, derlen = 0;
+	int rc, t;
+
+	if (p == NULL || f == NULL || csr == NULL || der == NULL || prob == NULL) {
+		acme_problem(req, 500, "serverInternal", "out of memory");
+		return;
+	}
+	if (acme_path_id(req->path, "finalize", &f->id, NULL) != 0) {
+		acme_problem(req, 404, "malformed", "no such order");
+		return;
+	}
+	if (acme_post_verify(a, req, ACME_SIGNER_KID, p) != 0)
+		return;
+	f->a = a;
+	f->account_id = p->acct.id;
+	f->now = platform_wall_s();
+	rc = store_write(acme_store(a), fin_fn, f);
+	if (rc == ERR_NOTFOUND) {
+		acme_problem(req, 404, "malformed", "no such order for this account");
+		return;
+	}
+	if (rc != 0) {
+		acme_problem(req, 500, "serverInternal", "cannot read the order");
+		return;
+	}
+	/* A client that retries finalize while we wait for UPKI gets the order back. */
+	if (f->o.status == REC_ORDER_PROCESSING || f->o.status == REC_ORDER_VALID) {
+		acme_order_reply(a, req, &f->o);
+		return;
+	}
+	if (f->o.status != REC_ORDER_READY) {
+		acme_problemf(req, 403, "orderNotReady", "the order is %s: %s",
+		    rec_order_status_str(f->o.status), f->o.status == REC_ORDER_PENDING ?
+		    "complete its authorizations first" : "create a new order");
+		return;
+	}
+	if (p->post_as_get || (t = json_obj_get(&p->doc, 0, "csr")) < 0 ||
+	    json_str(&p->doc, t, b64, sizeof(b64), &b64len) != 0) {
+		acme_problem(req, 400, "malformed", "finalize needs {\"csr\": base64url DER}");
+		return;
+	}
+	if (b64url_decode(der, REC_CSR_MAX, b64, b64len, &derlen) != 0) {
+		acme_problemf(req, 400, "badCSR", "\"csr\" is not base64url DER of at most %d bytes",
+		    REC_CSR_MAX);
+		return;
+	}
+	if ((rc = x509_csr_parse(csr, der, derlen)) != 0) {
+		acme_problemf(req, 400, "badCSR", "the CSR is not a valid PKCS#10 request (%s)", err_str(rc));
+		return;
+	}
+	if ((rc = x509_csr_verify(csr)) != 0) {
+		acme_problemf(req, 400, "badCSR", rc == ERR_UNSUPPORTED ?
+		    "the CSR is signed with %s, which is not accepted: use SHA-256 with RSA or ECDSA" :
+		    "the CSR's signature does not verify (%s)", rc == ERR_UNSUPPORTED ?
+		    x509_sig_alg_name(csr->sig_alg) : err_str(rc));
+		return;
+	}
+	if (csr->key.type == X509_KEY_RSA && csr->key.bits < 2048) {
+		acme_problemf(req, 400, "badCSR", "the CSR's RSA key has %u bits: make a new key of "
+		    "2048 bits (openssl req -newkey rsa:2048 ...)", csr->key.bits);
+		return;
+	}
+	if (csr->key.type != X509_KEY_RSA && csr->key.type != X509_KEY_EC) {
+		acme_problem(req, 400, "badCSR", "the CSR's key is neither RSA nor ECDSA");
+		return;
+	}
+	if (names_check(csr, &f->o, why, sizeof(why)) != 0) {
+		acme_problem(req, 400, "badCSR", why);
+		return;
+	}
+	if (a->issuer == NULL) {
+		acme_problem(req, 500, "serverInternal", "no issuer backend is configured");
+		return;
+	}
+	for (size_t i = 0; i < f->o.n_idents; i++)
+		names[i] = f->o.idents[i].value;
+	memset(&rq, 0, sizeof(rq));
+	rq.order_id = f->o.id;
+	rq.account_id = f->o.account_id;
+	rq.csr_der = der;
+	rq.csr_len = derlen;
+	rq.csr = csr;
+	rq.names = names;
+	rq.n_names = f->o.n_idents;
+	if (a->issuer->ops->check(a->issuer->ctx, &rq, prob) != 0) {
+		acme_problem(req, 400, prob->type[0] ? prob->type : "badCSR", prob->detail);
+		return;
+	}
+	f->csr = der;
+	f->csr_len = derlen;
+	f->rq = &rq;
+	f->submit = 1;
+	rc = store_write(acme_store(a), fin_fn, f);
+	if (rc != 0) {
+		acme_problemf(req, 500, "serverInternal", "cannot hand the order to the issuer (%s)",
+		    err_str(rc));
+		return;
+	}
+	log_info("acme: %s: order %" PRIu64 " finalized: %s (job %" PRIu64 ")", req->peer, f->o.id,
+	    rec_order_status_str(f->o.status), f->o.job_id);
+	if (a->issuer->ops->kick != NULL)
+		a->issuer->ops->kick(a->issuer->ctx);
+	acme_order_reply(a, req, &f->o);
+}
+
+unsigned
+acme_retry_after(struct acme *a, const struct rec_order *o)
+{
+	unsigned s = 5;
+
+	if (a->issuer != NULL && a->issuer->ops->retry_after != NULL)
+		s = a->issuer->ops->retry_after(a->issuer->ctx, o->job_id);
+	return s < 1 ? 1 : s;
+}
+
+/* issuer_events.issued: inside the backend's transaction. */
+int
+acme_issued(void *arg, struct store_txn *t, uint64_t order_id, int rc,
+    const struct rec_cert *cert, const struct issuer_problem *prob)
+{
+	struct rec_order o;
+	int e = store_order_get(t, order_id, &o);
+
+	(void)arg;
+	if (e != 0)
+		return e;
+	if (o.status != REC_ORDER_PROCESSING)
+		return 0;
+	if (rc == 0) {
+		o.status = REC_ORDER_VALID;
+		o.cert_id = cert->id;
+	} else {
+		o.status = REC_ORDER_INVALID;
+		str_copy(o.error.type, sizeof(o.error.type),
+		    prob && prob->type[0] ? prob->type : "serverInternal");
+		str_copy(o.error.detail, sizeof(o.error.detail), prob ? prob->detail : "the issuer failed");
+	}
+	return store_order_put(t, &o);
+}

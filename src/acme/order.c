@@ -1,0 +1,421 @@
+/*
+ * Orders (RFC 8555 §7.4): newOrder, the order resource, and the order
+ * status derived from its authorizations.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "acme/acme_int.h"
+#include "platform.h"
+#include "store/store.h"
+#include "util/config.h"
+#include "util/b64.h"
+#include "util/err.h"
+#include "util/log.h"
+#include "util/timefmt.h"
+
+int
+acme_order_json(struct acme *a, const struct rec_order *o, char *buf, size_t sz)
+{
+	char url[256], when[TIMEFMT_RFC3339_LEN];
+	struct json_w w;
+
+	json_w_init(&w, buf, sz);
+	json_w_obj_begin(&w);
+	json_w_key(&w, "status");
+	json_w_str(&w, rec_order_status_str(o->status));
+	if (o->expires != 0 && timefmt_rfc3339(when, sizeof(when), o->expires) == 0) {
+		json_w_key(&w, "expires");
+		json_w_str(&w, when);
+	}
+	json_w_key(&w, "identifiers");
+	json_w_arr_begin(&w);
+	for (size_t i = 0; i < o->n_idents; i++) {
+		json_w_obj_begin(&w);
+		json_w_key(&w, "type");
+		json_w_str(&w, "dns");
+		json_w_key(&w, "value");
+		json_w_str(&w, o->idents[i].value);
+		json_w_obj_end(&w);
+	}
+	json_w_arr_end(&w);
+	json_w_key(&w, "authorizations");
+	json_w_arr_begin(&w);
+	for (size_t i = 0; i < o->n_idents; i++) {
+		acme_url(a, url, sizeof(url), "authz", o->authz_ids[i]);
+		json_w_str(&w, url);
+	}
+	json_w_arr_end(&w);
+	acme_url(a, url, sizeof(url), "finalize", o->id);
+	json_w_key(&w, "finalize");
+	json_w_str(&w, url);
+	if (o->status == REC_ORDER_VALID && o->cert_id != 0) {
+		acme_url(a, url, sizeof(url), "cert", o->cert_id);
+		json_w_key(&w, "certificate");
+		json_w_str(&w, url);
+	}
+	if (o->status == REC_ORDER_INVALID && o->error.type[0] != '\0') {
+		char type[128];
+		snprintf(type, sizeof(type), ACME_ERR_PREFIX "%s", o->error.type);
+		json_w_key(&w, "error");
+		json_w_obj_begin(&w);
+		json_w_key(&w, "type");
+		json_w_str(&w, type);
+		json_w_key(&w, "detail");
+		json_w_str(&w, o->error.detail);
+		json_w_obj_end(&w);
+	}
+	json_w_obj_end(&w);
+	return json_w_finish(&w);
+}
+
+/*
+ * Bring a pending order up to date from its authorizations (inside t):
+ * all valid -> ready; any invalid/deactivated/expired/revoked -> invalid;
+ * past its expiry -> invalid. Returns 1 if o changed.
+ */
+int
+acme_order_refresh(struct store_txn *t, struct rec_order *o, int64_t now)
+{
+	int all_valid = 1;
+
+	if (o->status != REC_ORDER_PENDING && o->status != REC_ORDER_READY)
+		return 0;
+	if (o->expires != 0 && now >= o->expires) {
+		o->status = REC_ORDER_INVALID;
+		snprintf(o->error.type, sizeof(o->error.type), "malformed");
+		snprintf(o->error.detail, sizeof(o->error.detail), "the order expired before it was finalized");
+		return 1;
+	}
+	if (o->status == REC_ORDER_READY)
+		return 0;
+	for (size_t i = 0; i < o->n_idents; i++) {
+		struct rec_authz az;
+
+		if (store_authz_get(t, o->authz_ids[i], &az) != 0)
+			return 0;
+		if (az.status == REC_AUTHZ_VALID && az.expires != 0 && now >= az.expires)
+			az.status = REC_AUTHZ_EXPIRED;
+		if (az.status == REC_AUTHZ_VALID)
+			continue;
+		all_valid = 0;
+		if (az.status != REC_AUTHZ_PENDING) {
+			o->status = REC_ORDER_INVALID;
+			snprintf(o->error.type, sizeof(o->error.type), "unauthorized");
+			snprintf(o->error.detail, sizeof(o->error.detail),
+			    "authorization for %s is %s", az.ident.value, rec_authz_status_str(az.status));
+			for (size_t c = 0; c < az.n_challs; c++)
+				if (az.challs[c].error.type[0] != '\0') {
+					o->error = az.challs[c].error;
+					break;
+				}
+			return 1;
+		}
+	}
+	if (all_valid) {
+		o->status = REC_ORDER_READY;
+		return 1;
+	}
+	return 0;
+}
+
+struct new_order {
+	struct rec_order o;
+	struct rec_authz az[REC_IDENT_N];
+	int reused[REC_IDENT_N];
+	int64_t now;
+	uint64_t account_id;
+};
+
+static int
+new_order_fn(struct store_txn *t, void *arg)
+{
+	struct new_order *n = arg;
+	int rc;
+
+	for (size_t i = 0; i < n->o.n_idents; i++) {
+		struct rec_authz *az = &n->az[i];
+
+		rc = store_authz_find(t, n->account_id, &n->o.idents[i], 0, az);
+		if (rc == 0 && az->status == REC_AUTHZ_VALID && az->expires > n->now + 3600) {
+			n->reused[i] = 1;      /* RFC 8555 §7.1.4: reuse within its lifetime */
+		} else if (rc == 0 || rc == ERR_NOTFOUND) {
+			memset(az, 0, sizeof(*az));
+			if ((rc = store_seq_next(t, STORE_SEQ_AUTHZ, &az->id)) != 0)
+				return rc;
+			az->account_id = n->account_id;
+			az->ident = n->o.idents[i];
+			az->status = REC_AUTHZ_PENDING;
+			az->created = n->now;
+			az->expires = n->now + 7 * 86400;
+			az->n_challs = 1;
+			az->challs[0].type = REC_CHALL_HTTP01;
+			az->challs[0].status = REC_CHALL_PENDING;
+			{
+				unsigned char raw[32];
+				if ((rc = platform_random(raw, sizeof(raw))) != 0)
+					return rc;
+				b64url_encode(az->challs[0].token, sizeof(az->challs[0].token), raw, sizeof(raw));
+			}
+			if ((rc = store_authz_put(t, az)) != 0)
+				return rc;
+		} else {
+			return rc;
+		}
+		n->o.authz_ids[i] = az->id;
+	}
+	if ((rc = store_seq_next(t, STORE_SEQ_ORDER, &n->o.id)) != 0)
+		return rc;
+	acme_order_refresh(t, &n->o, n->now);
+	return store_order_put(t, &n->o);
+}
+
+struct eab_fetch {
+	const char *kid;
+	struct rec_eab eab;
+};
+
+static int
+eab_fetch_fn(struct store_txn *t, void *arg)
+{
+	struct eab_fetch *e = arg;
+
+	return store_eab_get(t, e->kid, &e->eab);
+}
+
+/* A rejectedIdentifier problem with one subproblem per refused name. */
+static void
+reply_rejected(struct http_req *req, const char (*names)[REC_IDENT_MAX + 1], const char **why,
+    size_t n, const char *type)
+{
+	char *body = arena_alloc(&req->arena, 8192);
+	struct json_w w;
+	int len;
+
+	if (body == NULL) {
+		acme_problem(req, 500, "serverInternal", "out of memory");
+		return;
+	}
+	json_w_init(&w, body, 8192);
+	json_w_obj_begin(&w);
+	json_w_key(&w, "type");
+	json_w_str(&w, strcmp(type, "rejectedIdentifier") == 0 ?
+	    ACME_ERR_PREFIX "rejectedIdentifier" : ACME_ERR_PREFIX "malformed");
+	json_w_key(&w, "detail");
+	json_w_str(&w, n == 1 ? why[0] : "some identifiers are refused: see subproblems");
+	json_w_key(&w, "status");
+	json_w_int(&w, strcmp(type, "rejectedIdentifier") == 0 ? 403 : 400);
+	json_w_key(&w, "subproblems");
+	json_w_arr_begin(&w);
+	for (size_t i = 0; i < n; i++) {
+		json_w_obj_begin(&w);
+		json_w_key(&w, "type");
+		json_w_str(&w, strcmp(type, "rejectedIdentifier") == 0 ?
+		    ACME_ERR_PREFIX "rejectedIdentifier" : ACME_ERR_PREFIX "malformed");
+		json_w_key(&w, "detail");
+		json_w_str(&w, why[i]);
+		json_w_key(&w, "identifier");
+		json_w_obj_begin(&w);
+		json_w_key(&w, "type");
+		json_w_str(&w, "dns");
+		json_w_key(&w, "value");
+		json_w_str(&w, names[i]);
+		json_w_obj_end(&w);
+		json_w_obj_end(&w);
+	}
+	json_w_arr_end(&w);
+	json_w_obj_end(&w);
+	len = json_w_finish(&w);
+	log_info("acme: %s: newOrder refused: %s (%zu identifiers)", req->peer, type, n);
+	http_reply(req, strcmp(type, "rejectedIdentifier") == 0 ? 403 : 400,
+	    "application/problem+json", body, len > 0 ? (size_t)len : 0);
+}
+
+void
+acme_new_order(struct http_req *req, void *arg)
+{
+	struct acme *a = arg;
+	struct acme_post *p = arena_zalloc(&req->arena, sizeof(*p));
+	struct new_order *n = arena_zalloc(&req->arena, sizeof(*n));
+	struct eab_fetch *ef = arena_zalloc(&req->arena, sizeof(*ef));
+	char (*bad)[REC_IDENT_MAX + 1] = arena_alloc(&req->arena, sizeof(*bad) * REC_IDENT_N);
+	const char *why[REC_IDENT_N];
+	size_t nbad = 0;
+	char *body, loc[256];
+	int arr, cnt, len;
+
+	if (p == NULL || n == NULL || ef == NULL || bad == NULL) {
+		acme_problem(req, 500, "serverInternal", "out of memory");
+		return;
+	}
+	if (acme_post_verify(a, req, ACME_SIGNER_KID, p) != 0)
+		return;
+	if (p->post_as_get) {
+		acme_problem(req, 400, "malformed", "newOrder needs a payload");
+		return;
+	}
+	if (json_obj_get(&p->doc, 0, "notBefore") >= 0 || json_obj_get(&p->doc, 0, "notAfter") >= 0) {
+		acme_problem(req, 400, "malformed",
+		    "notBefore/notAfter are not supported: UPKI sets the validity period");
+		return;
+	}
+	arr = json_obj_get(&p->doc, 0, "identifiers");
+	cnt = json_arr_len(&p->doc, arr);
+	if (cnt <= 0) {
+		acme_problem(req, 400, "malformed", "\"identifiers\" must be a non-empty array");
+		return;
+	}
+	if (cnt > REC_IDENT_N) {
+		acme_problemf(req, 400, "rejectedIdentifier", "at most %d identifiers per order", REC_IDENT_N);
+		return;
+	}
+	if (p->acct.eab_kid[0] != '\0') {
+		ef->kid = p->acct.eab_kid;
+		if (store_read(acme_store(a), eab_fetch_fn, ef) != 0) {
+			acme_problem(req, 500, "serverInternal", "cannot read the account's EAB key");
+			return;
+		}
+	}
+	for (int i = 0, t = arr + 1; i < cnt; i++, t = json_next(&p->doc, t)) {
+		char type[16], value[REC_IDENT_MAX + 2];
+		const char *w = NULL;
+		int rc;
+
+		if (json_type(&p->doc, t) != JSON_OBJECT ||
+		    json_obj_get_str(&p->doc, t, "type", type, sizeof(type)) != 0 ||
+		    json_obj_get_str(&p->doc, t, "value", value, sizeof(value)) != 0) {
+			acme_problem(req, 400, "malformed",
+			    "each identifier is an object with string members \"type\" and \"value\"");
+			return;
+		}
+		if (strcmp(type, "dns") != 0) {
+			acme_problemf(req, 400, "unsupportedIdentifier",
+			    "identifier type \"%s\" is not supported: only \"dns\"", strcmp(type, "ip") == 0 ? "ip" : "other");
+			return;
+		}
+		rc = acme_ident_normalize(value, &w);
+		if (rc == ERR_UNSUPPORTED) {
+			acme_problem(req, 400, "unsupportedIdentifier", w);
+			return;
+		}
+		if (rc == 0 && value[0] == '*')
+			w = "wildcard names need dns-01 validation, which this server does not offer yet";
+		else if (rc == 0 && ef->kid != NULL && !acme_ident_allowed(&ef->eab, value))
+			w = "this name is not in the list of names your External Account Binding key may request";
+		if (rc != 0 || w != NULL) {
+			size_t vl = strnlen(value, REC_IDENT_MAX);   /* over-long names are cut for the report */
+			memcpy(bad[nbad], value, vl);
+			bad[nbad][vl] = '\0';
+			why[nbad++] = w;
+			continue;
+		}
+		/* Duplicates collapse into one identifier. */
+		{
+			size_t k;
+			for (k = 0; k < n->o.n_idents; k++)
+				if (strcmp(n->o.idents[k].value, value) == 0)
+					break;
+			if (k < n->o.n_idents)
+				continue;
+		}
+		n->o.idents[n->o.n_idents].type = REC_IDENT_DNS;
+		memcpy(n->o.idents[n->o.n_idents].value, value, strlen(value) + 1);   /* <= 253 once normalized */
+		n->o.n_idents++;
+	}
+	if (nbad > 0) {
+		reply_rejected(req, (const char (*)[REC_IDENT_MAX + 1])bad, why, nbad, "rejectedIdentifier");
+		return;
+	}
+	n->now = platform_wall_s();
+	n->account_id = p->acct.id;
+	n->o.account_id = p->acct.id;
+	n->o.status = REC_ORDER_PENDING;
+	n->o.created = n->now;
+	n->o.expires = n->now + CONFIG_ACME_ORDER_LIFETIME_S;
+	if (store_write(acme_store(a), new_order_fn, n) != 0) {
+		acme_problem(req, 500, "serverInternal", "cannot store the order");
+		return;
+	}
+	body = arena_alloc(&req->arena, 8192);
+	if (body == NULL || (len = acme_order_json(a, &n->o, body, 8192)) < 0) {
+		acme_problem(req, 500, "serverInternal", "order does not fit its buffer");
+		return;
+	}
+	log_info("acme: %s: account %" PRIu64 ": new order %" PRIu64 " for %zu names", req->peer,
+	    p->acct.id, n->o.id, n->o.n_idents);
+	acme_url(a, loc, sizeof(loc), "order", n->o.id);
+	acme_reply_json(req, 201, loc, body, (size_t)len);
+}
+
+struct order_get {
+	uint64_t id;
+	struct rec_order o;
+	int64_t now;
+};
+
+static int
+order_get_fn(struct store_txn *t, void *arg)
+{
+	struct order_get *g = arg;
+	int rc = store_order_get(t, g->id, &g->o);
+
+	if (rc != 0)
+		return rc;
+	if (acme_order_refresh(t, &g->o, g->now))
+		return store_order_put(t, &g->o);
+	return 0;
+}
+
+void
+acme_order_reply(struct acme *a, struct http_req *req, const struct rec_order *o)
+{
+	char *body = arena_alloc(&req->arena, 8192);
+	char loc[256];
+	int len;
+
+	if (body == NULL || (len = acme_order_json(a, o, body, 8192)) < 0) {
+		acme_problem(req, 500, "serverInternal", "order does not fit its buffer");
+		return;
+	}
+	if (o->status == REC_ORDER_PROCESSING)
+		http_resp_headerf(req, "Retry-After", "%u", acme_retry_after(a, o));
+	acme_url(a, loc, sizeof(loc), "order", o->id);
+	acme_reply_json(req, 200, loc, body, (size_t)len);
+}
+
+/* POST-as-GET /acme/order/<id> */
+void
+acme_order_post(struct http_req *req, void *arg)
+{
+	struct acme *a = arg;
+	struct acme_post *p = arena_zalloc(&req->arena, sizeof(*p));
+	struct order_get *g = arena_zalloc(&req->arena, sizeof(*g));
+	int rc;
+
+	if (p == NULL || g == NULL) {
+		acme_problem(req, 500, "serverInternal", "out of memory");
+		return;
+	}
+	if (acme_path_id(req->path, "order", &g->id, NULL) != 0) {
+		acme_problem(req, 404, "malformed", "no such order");
+		return;
+	}
+	if (acme_post_verify(a, req, ACME_SIGNER_KID, p) != 0)
+		return;
+	if (!p->post_as_get) {
+		acme_problem(req, 400, "malformed", "an order is read with POST-as-GET (empty payload)");
+		return;
+	}
+	g->now = platform_wall_s();
+	rc = store_write(acme_store(a), order_get_fn, g);
+	if (rc == ERR_NOTFOUND || (rc == 0 && g->o.account_id != p->acct.id)) {
+		acme_problem(req, 404, "malformed", "no such order for this account");
+		return;
+	}
+	if (rc != 0) {
+		acme_problem(req, 500, "serverInternal", "cannot read the order");
+		return;
+	}
+	acme_order_reply(a, req, &g->o);
+}
