@@ -65,6 +65,10 @@ $(O)/obj/%.o: %.c $(O)/include/autoconf.h
 $(BIN): $(O)/obj/src/main.o $(ALL_LIBS) $(PLAT_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $(O)/obj/src/main.o $(ALL_LIBS) $(PLAT_OBJS) $(LDLIBS)
 
+# The appliance links statically (no NSS, no dlopen); the host can too, for figures.
+$(O)/upki-acme-static: $(O)/obj/src/main.o $(ALL_LIBS) $(PLAT_OBJS)
+	$(CC) -static $(LDFLAGS) -o $@ $(O)/obj/src/main.o $(ALL_LIBS) $(PLAT_OBJS) $(LDLIBS) -lpthread
+
 $(SIM): $(patsubst %.c,$(O)/obj/%.o,$(SIM_SRCS)) $(ALL_LIBS) $(PLAT_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -153,8 +157,10 @@ fuzz: deps-test
 	@$(MAKE) --no-print-directory fuzz-build
 	@O=$(O) tests/fuzz/run $(or $(FUZZ_SECONDS),60)
 
-bench: deps-test all
+bench: deps-test all $(O)/upki-acme-static
 	@O=$(O) BIN=$(BIN) SIM=$(SIM) bench/run
+	@echo "--- static build (as on the appliance) ---"
+	@O=$(O) BIN=$(O)/upki-acme-static SIM=$(SIM) bench/run
 
 clean:
 	rm -rf $(O)
