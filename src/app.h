@@ -11,6 +11,8 @@ struct store;
 struct tls_server;
 struct http_server;
 struct acme;
+struct validator;
+struct issuer;
 
 struct app {
 	struct event_base *base;
@@ -18,6 +20,8 @@ struct app {
 	struct store *store;
 	struct tls_server *tls;
 	struct acme *acme;
+	struct validator *validator;
+	struct issuer *issuer;         /* the UPKI backend */
 	struct http_server *https;     /* the ACME listener(s) */
 };
 

@@ -20,6 +20,7 @@
 #include "util/config.h"
 #include "util/err.h"
 #include "util/log.h"
+#include "validate/validate.h"
 
 #define PATH_BUF 4096
 
@@ -83,6 +84,11 @@ serve(struct app *app, const struct config *cfg)
 	}
 	if ((rc = acme_new(&app->acme, app)) != 0)
 		goto out;
+	if ((rc = validator_new(&app->validator, app->base, cfg)) != 0) {
+		log_err("validation: %s", err_str(rc));
+		goto out;
+	}
+	acme_set_validator(app->acme, app->validator);
 	memset(&hc, 0, sizeof(hc));
 	hc.tls = app->tls;
 	hc.routes = acme_routes(app->acme, &hc.nroutes);
@@ -111,6 +117,7 @@ serve(struct app *app, const struct config *cfg)
 		rc = ERR_NOMEM;
 		goto out;
 	}
+	acme_resume(app->acme);
 	log_info("serving the ACME directory at %s/directory", cfg->base_url);
 	printf("upki-acme: ACME directory at %s/directory (data in %s)\n", cfg->base_url,
 	    cfg->data_dir);
@@ -123,6 +130,7 @@ out:
 	if (sig_term != NULL)
 		event_free(sig_term);
 	http_server_free(app->https);
+	validator_free(app->validator);
 	acme_free(app->acme);
 	if (app->base != NULL)
 		event_base_free(app->base);

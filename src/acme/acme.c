@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "acme/acme_int.h"
+#include "acme/issuer.h"
 #include "util/config.h"
 #include "util/err.h"
 
@@ -66,6 +67,20 @@ acme_new_nonce(struct http_req *req, void *arg)
 {
 	(void)arg;
 	http_reply(req, req->method == HTTP_HEAD ? 200 : 204, NULL, NULL, 0);
+}
+
+void
+acme_set_validator(struct acme *a, struct validator *v)
+{
+	a->validator = v;
+}
+
+void
+acme_set_issuer(struct acme *a, struct issuer *is)
+{
+	a->issuer = is;
+	is->ev.issued = acme_issued;
+	is->ev.arg = a;
 }
 
 const struct http_route *

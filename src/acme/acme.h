@@ -29,6 +29,19 @@ struct store;
 /* "eab new|list ..." command line; returns the process exit code. */
 int acme_eab_cmd(struct store *store, int argc, char **argv);
 
+struct validator;
+struct issuer;
+
+/* Hand the challenge validator and the issuer backend to the ACME core (not owned). */
+void acme_set_validator(struct acme *a, struct validator *v);
+void acme_set_issuer(struct acme *a, struct issuer *is);
+
+/*
+ * After a restart: start again every validation that was under way (challenges
+ * left "processing"). Bounded scan; returns the number resumed or an error.
+ */
+int acme_resume(struct acme *a);
+
 /* The route table for the ACME listener; valid while a lives. */
 const struct http_route *acme_routes(const struct acme *a, size_t *n);
 

@@ -312,8 +312,24 @@ acme_chall_post(struct http_req *req, void *arg)
 		acme_problem(req, 500, "serverInternal", "cannot update the challenge");
 		return;
 	}
-	if (op->started && acme_validation_start(a, &op->az, op->chall) != 0)
-		log_err("acme: authz %" PRIu64 ": cannot start validation", op->id);
+	if (op->started && (rc = acme_validation_start(a, &op->az, op->chall)) != 0) {
+		struct validate_result res;
+		struct vjob j = { a, op->id, op->chall };
+		struct vdone d;
+
+		/* Never leave a challenge "processing" with nothing behind it. */
+		log_err("acme: authz %" PRIu64 ": cannot start validation: %s", op->id, err_str(rc));
+		memset(&res, 0, sizeof(res));
+		snprintf(res.type, sizeof(res.type), "serverInternal");
+		snprintf(res.detail, sizeof(res.detail), "the server cannot validate challenges now (%s)",
+		    err_str(rc));
+		memset(&d, 0, sizeof(d));
+		d.j = &j;
+		d.res = &res;
+		d.now = platform_wall_s();
+		if (store_write(acme_store(a), vdone_fn, &d) == 0)
+			op->az = d.az;
+	}
 	json_w_init(&w, body, sizeof(body));
 	chall_json(a, &w, &op->az, op->chall);
 	if ((n = json_w_finish(&w)) < 0) {
@@ -327,4 +343,62 @@ acme_chall_post(struct http_req *req, void *arg)
 		http_resp_header(req, "Link", link);
 	}
 	acme_reply_json(req, 200, NULL, body, (size_t)n);
+}
+
+struct resume {
+	uint64_t ids[256];
+	size_t n;
+	uint64_t after;
+};
+
+static int
+resume_list_fn(struct store_txn *t, void *arg)
+{
+	struct resume *r = arg;
+
+	return store_id_list(t, STORE_DB_AUTHZ, r->after, r->ids, 256, &r->n);
+}
+
+struct resume_one {
+	uint64_t id;
+	struct rec_authz az;
+};
+
+static int
+resume_get_fn(struct store_txn *t, void *arg)
+{
+	struct resume_one *o = arg;
+
+	return store_authz_get(t, o->id, &o->az);
+}
+
+int
+acme_resume(struct acme *a)
+{
+	static struct resume r;
+	struct resume_one o;
+	int resumed = 0;
+
+	/* A full scan, bounded: 1000 pages of 256 authorizations. */
+	memset(&r, 0, sizeof(r));
+	for (int page = 0; page < 1000; page++) {
+		if (store_read(acme_store(a), resume_list_fn, &r) != 0 || r.n == 0)
+			break;
+		for (size_t i = 0; i < r.n; i++) {
+			o.id = r.ids[i];
+			if (store_read(acme_store(a), resume_get_fn, &o) != 0 ||
+			    o.az.status != REC_AUTHZ_PENDING)
+				continue;
+			for (size_t c = 0; c < o.az.n_challs; c++)
+				if (o.az.challs[c].status == REC_CHALL_PROCESSING &&
+				    acme_validation_start(a, &o.az, c) == 0)
+					resumed++;
+		}
+		r.after = r.ids[r.n - 1];
+		if (r.n < 256)
+			break;
+	}
+	if (resumed > 0)
+		log_info("acme: resumed %d validations after restart", resumed);
+	return resumed;
 }
