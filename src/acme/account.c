@@ -39,8 +39,8 @@ account_json(struct acme *a, const struct rec_account *acct, char *buf, size_t s
 	return json_w_finish(&w);
 }
 
-static void
-reply_account(struct acme *a, struct http_req *req, int status, const struct rec_account *acct)
+void
+acme_account_reply(struct acme *a, struct http_req *req, int status, const struct rec_account *acct)
 {
 	char body[2048], loc[256];
 	int n = account_json(a, acct, body, sizeof(body));
@@ -215,7 +215,7 @@ acme_new_account(struct http_req *req, void *arg)
 		return;
 	}
 	if (n->found) {
-		reply_account(a, req, 200, &n->acct);
+		acme_account_reply(a, req, 200, &n->acct);
 		return;
 	}
 	if (only) {
@@ -296,7 +296,7 @@ acme_new_account(struct http_req *req, void *arg)
 	if (!n->found)
 		log_info("acme: %s: new account %" PRIu64 " (EAB %s)", req->peer, n->acct.id,
 		    n->acct.eab_kid[0] ? n->acct.eab_kid : "none");
-	reply_account(a, req, n->found ? 200 : 201, &n->acct);
+	acme_account_reply(a, req, n->found ? 200 : 201, &n->acct);
 }
 
 static int
@@ -416,7 +416,7 @@ acme_account_post(struct http_req *req, void *arg)
 		return;
 	}
 	if (p->post_as_get) {
-		reply_account(a, req, 200, &p->acct);
+		acme_account_reply(a, req, 200, &p->acct);
 		return;
 	}
 	if ((t = json_obj_get(&p->doc, 0, "contact")) >= 0 &&
@@ -434,5 +434,5 @@ acme_account_post(struct http_req *req, void *arg)
 		acme_problem(req, 500, "serverInternal", "cannot store the account");
 		return;
 	}
-	reply_account(a, req, 200, &p->acct);
+	acme_account_reply(a, req, 200, &p->acct);
 }

@@ -45,8 +45,8 @@ acme_new(struct acme **out, struct app *app)
 	route_add(a, HTTP_POST, "/acme/chall/", 1, acme_chall_post);
 	route_add(a, HTTP_POST, "/acme/finalize/", 1, acme_finalize_post);
 	route_add(a, HTTP_POST, "/acme/cert/", 1, acme_cert_post);
-	route_add(a, HTTP_POST, ACME_PATH_REVOKE_CERT, 0, acme_not_implemented);
-	route_add(a, HTTP_POST, ACME_PATH_KEY_CHANGE, 0, acme_not_implemented);
+	route_add(a, HTTP_POST, ACME_PATH_REVOKE_CERT, 0, acme_revoke_cert);
+	route_add(a, HTTP_POST, ACME_PATH_KEY_CHANGE, 0, acme_key_change);
 	route_add(a, HTTP_GET, ACME_PATH_RENEWAL_INFO "/", 1, acme_not_implemented);
 	*out = a;
 	return 0;

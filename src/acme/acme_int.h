@@ -105,6 +105,8 @@ void acme_authz_post(struct http_req *req, void *arg);
 void acme_chall_post(struct http_req *req, void *arg);
 void acme_finalize_post(struct http_req *req, void *arg);
 void acme_cert_post(struct http_req *req, void *arg);
+void acme_key_change(struct http_req *req, void *arg);
+void acme_revoke_cert(struct http_req *req, void *arg);
 
 /* Identifiers (ident.c): lower-case and check a DNS name; ERR_MALFORMED or ERR_UNSUPPORTED with why. */
 int acme_ident_normalize(char *name, const char **why);
@@ -122,6 +124,8 @@ int acme_issued(void *arg, struct store_txn *t, uint64_t order_id, int rc,
     const struct rec_cert *cert, const struct issuer_problem *prob);
 
 /* Accounts (account.c). */
+void acme_account_reply(struct acme *a, struct http_req *req, int status,
+    const struct rec_account *acct);
 int acme_account_load(struct acme *a, uint64_t id, struct rec_account *out);
 
 /* Start validating challenge chall of az (authz.c). */
