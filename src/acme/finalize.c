@@ -127,9 +127,11 @@ fin_fn(struct store_txn *t, void *arg)
 		return rc;
 	if (f->o.account_id != f->account_id)
 		return ERR_NOTFOUND;
-	acme_order_refresh(t, &f->o, f->now);
-	if (!f->submit || f->o.status != REC_ORDER_READY)
+	/* Write only what changed: every commit is an fsync. */
+	if (acme_order_refresh(t, &f->o, f->now) && (!f->submit || f->o.status != REC_ORDER_READY))
 		return store_order_put(t, &f->o);
+	if (!f->submit || f->o.status != REC_ORDER_READY)
+		return 0;
 	memcpy(f->o.csr, f->csr, f->csr_len);
 	f->o.csr_len = f->csr_len;
 	f->o.status = REC_ORDER_PROCESSING;
