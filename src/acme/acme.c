@@ -47,7 +47,7 @@ acme_new(struct acme **out, struct app *app)
 	route_add(a, HTTP_POST, "/acme/cert/", 1, acme_cert_post);
 	route_add(a, HTTP_POST, ACME_PATH_REVOKE_CERT, 0, acme_revoke_cert);
 	route_add(a, HTTP_POST, ACME_PATH_KEY_CHANGE, 0, acme_key_change);
-	route_add(a, HTTP_GET, ACME_PATH_RENEWAL_INFO "/", 1, acme_not_implemented);
+	route_add(a, HTTP_GET | HTTP_HEAD, ACME_PATH_RENEWAL_INFO "/", 1, acme_renewal_info);
 	*out = a;
 	return 0;
 }

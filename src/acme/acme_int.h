@@ -107,6 +107,7 @@ void acme_finalize_post(struct http_req *req, void *arg);
 void acme_cert_post(struct http_req *req, void *arg);
 void acme_key_change(struct http_req *req, void *arg);
 void acme_revoke_cert(struct http_req *req, void *arg);
+void acme_renewal_info(struct http_req *req, void *arg);
 
 /* Identifiers (ident.c): lower-case and check a DNS name; ERR_MALFORMED or ERR_UNSUPPORTED with why. */
 int acme_ident_normalize(char *name, const char **why);
