@@ -157,6 +157,9 @@ tls_conn_new_server(struct tls_conn **out, struct tls_server *ts)
 		s = &a->s;
 		memset(&s->h, 0, sizeof(s->h));
 		tls_server_setup_conn(ts, &s->sc, s->buf, sizeof(s->buf));
+		/* Checking the client's CertificateVerify needs signature verifiers. */
+		br_ssl_engine_set_default_rsavrfy(&s->sc.eng);
+		br_ssl_engine_set_default_ecdsa(&s->sc.eng);
 		a->cap.vtable = &cap_vtable;
 		br_x509_minimal_init(&a->cap.inner, &br_sha256_vtable, cas->ta, cas->n);
 		br_x509_minimal_set_hash(&a->cap.inner, br_sha256_ID, &br_sha256_vtable);

@@ -1,0 +1,45 @@
+/*
+ * resolver_parse.h: the resolver's pure parts (no I/O, no allocation), apart so
+ * that unit tests and the fuzz target reach them without c-ares or libevent.
+ * Used by resolver.c only; not an API for other modules.
+ */
+#ifndef UPKI_VALIDATE_RESOLVER_PARSE_H
+#define UPKI_VALIDATE_RESOLVER_PARSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "validate/resolver.h"
+
+#define RESOLVER_TYPE_A 1
+#define RESOLVER_TYPE_TXT 16
+#define RESOLVER_TYPE_AAAA 28
+#define RESOLVER_TYPE_CAA 257
+
+/*
+ * Check name by the rules given at resolver_addrs() and write its lower-case
+ * form to out (NUL-terminated; outsz >= RESOLVER_NAME_MAX + 1).
+ * Returns 0 or ERR_MALFORMED.
+ */
+int resolver_name_norm(const char *name, char *out, size_t outsz);
+
+/*
+ * The answers of a DNS reply msg (len bytes, as c-ares hands it over after a
+ * NOERROR rcode) for the query type: the records of that type and class IN in
+ * the answer section, in order; other records (CNAME, other types) are skipped.
+ * Every record of the type must parse, else the whole reply is refused.
+ *
+ * resolver_reply_addrs: type RESOLVER_TYPE_A (4-byte addresses) or
+ *   RESOLVER_TYPE_AAAA (16 bytes); copies up to max addresses to out (len bytes
+ *   apart, len = 4 or 16) and drops the rest; *n is the number copied.
+ * resolver_reply_txt / resolver_reply_caa: out may be NULL to count only; more
+ *   than max records, or a record over the size limits, is ERR_TOOBIG.
+ * All return 0 with *n, or ERR_PROTOCOL (malformed message or record),
+ * ERR_TOOBIG.
+ */
+int resolver_reply_addrs(const uint8_t *msg, size_t len, unsigned type, uint8_t *out, int max,
+			 int *n);
+int resolver_reply_txt(const uint8_t *msg, size_t len, struct resolver_txt *out, int max, int *n);
+int resolver_reply_caa(const uint8_t *msg, size_t len, struct resolver_caa *out, int max, int *n);
+
+#endif
