@@ -1,0 +1,2 @@
+jose-y := src/jose/jwk.c src/jose/jws.c
+jose-deps := json

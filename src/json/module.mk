@@ -1,0 +1,2 @@
+json-y := src/json/json.c
+json-deps :=
