@@ -94,6 +94,8 @@ serve(struct app *app, const struct config *cfg)
 	hc.routes = acme_routes(app->acme, &hc.nroutes);
 	hc.before_reply = acme_before_reply;
 	hc.before_arg = app->acme;
+	hc.error_body = acme_error_body;
+	hc.error_headers = acme_error_headers;
 	hc.name = "acme";
 	hc.max_header_bytes = (size_t)cfg->http_max_header_bytes;
 	hc.max_body_bytes = (size_t)cfg->http_max_body_bytes;

@@ -215,6 +215,11 @@ acme_new_account(struct http_req *req, void *arg)
 		return;
 	}
 	if (n->found) {
+		if (n->acct.status != REC_ACCOUNT_VALID) {
+			acme_problemf(req, 401, "unauthorized", "the account for this key is %s",
+			    rec_account_status_str(n->acct.status));
+			return;
+		}
 		acme_account_reply(a, req, 200, &n->acct);
 		return;
 	}

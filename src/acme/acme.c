@@ -5,6 +5,7 @@
 
 #include "acme/acme_int.h"
 #include "acme/issuer.h"
+#include "json/json.h"
 #include "util/config.h"
 #include "util/err.h"
 
@@ -104,4 +105,39 @@ acme_before_reply(struct http_req *req, int status, void *arg)
 	snprintf(link, sizeof(link), "<%s%s>;rel=\"index\"", a->base_url, ACME_PATH_DIRECTORY);
 	http_resp_header(req, "Link", link);
 	http_resp_header(req, "Cache-Control", "no-store");
+}
+
+int
+acme_error_body(void *arg, int status, const char *why, char *buf, size_t sz, const char **ctype)
+{
+	struct json_w w;
+	char detail[300];
+
+	(void)arg;
+	snprintf(detail, sizeof(detail), "%s (HTTP %d)", why, status);
+	json_w_init(&w, buf, sz);
+	json_w_obj_begin(&w);
+	json_w_key(&w, "type");
+	json_w_str(&w, ACME_ERR_PREFIX "malformed");
+	json_w_key(&w, "detail");
+	json_w_str(&w, detail);
+	json_w_key(&w, "status");
+	json_w_int(&w, status);
+	json_w_obj_end(&w);
+	*ctype = "application/problem+json";
+	return json_w_finish(&w);
+}
+
+int
+acme_error_headers(void *arg, char *buf, size_t sz)
+{
+	struct acme *a = arg;
+	char nonce[ACME_NONCE_LEN + 1];
+	int n;
+
+	if (acme_nonce_issue(a->nonces, nonce) != 0)
+		return 0;
+	n = snprintf(buf, sz, "Replay-Nonce: %s\r\nLink: <%s%s>;rel=\"index\"\r\n"
+	    "Cache-Control: no-store\r\n", nonce, a->base_url, ACME_PATH_DIRECTORY);
+	return n < 0 || (size_t)n >= sz ? 0 : n;
 }

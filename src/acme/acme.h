@@ -45,6 +45,10 @@ int acme_resume(struct acme *a);
 /* The route table for the ACME listener; valid while a lives. */
 const struct http_route *acme_routes(const struct acme *a, size_t *n);
 
+/* http_server_cfg hooks: server-made errors as problem documents, with a nonce. */
+int acme_error_body(void *arg, int status, const char *why, char *buf, size_t sz, const char **ctype);
+int acme_error_headers(void *arg, char *buf, size_t sz);
+
 /* Called for every response of the ACME listener (adds Replay-Nonce, Link). */
 void acme_before_reply(struct http_req *req, int status, void *arg);
 

@@ -88,8 +88,7 @@ acme_order_refresh(struct store_txn *t, struct rec_order *o, int64_t now)
 		snprintf(o->error.detail, sizeof(o->error.detail), "the order expired before it was finalized");
 		return 1;
 	}
-	if (o->status == REC_ORDER_READY)
-		return 0;
+	/* A ready order is checked again: an authorization may have been deactivated. */
 	for (size_t i = 0; i < o->n_idents; i++) {
 		struct rec_authz az;
 
@@ -113,7 +112,7 @@ acme_order_refresh(struct store_txn *t, struct rec_order *o, int64_t now)
 			return 1;
 		}
 	}
-	if (all_valid) {
+	if (all_valid && o->status != REC_ORDER_READY) {
 		o->status = REC_ORDER_READY;
 		return 1;
 	}

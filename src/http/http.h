@@ -89,6 +89,18 @@ struct http_server_cfg {
 	/* Called for every response before it is written (e.g. ACME's Replay-Nonce). */
 	void (*before_reply)(struct http_req *req, int status, void *arg);
 	void *before_arg;
+	/*
+	 * Optional: the body of answers the server makes itself (400, 404, 405,
+	 * 408, 411, 413, 431, ...). Write at most sz bytes into buf, set *ctype,
+	 * return the length (< 0: use the plain-text default).
+	 */
+	int (*error_body)(void *arg, int status, const char *why, char *buf, size_t sz,
+	    const char **ctype);
+	/*
+	 * Optional: header lines ("Name: value\r\n"...) for answers made before a
+	 * request was parsed (where before_reply cannot run). Return the length.
+	 */
+	int (*error_headers)(void *arg, char *buf, size_t sz);
 	const char *name;             /* for log lines: "acme", "admin", "upki-sim" */
 	/* Limits; 0 = the Kconfig default. */
 	size_t max_header_bytes;

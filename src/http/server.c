@@ -172,11 +172,30 @@ conn_free(struct http_conn *c)
 }
 
 /* A bare answer for requests we refuse before any handler runs; closes after. */
+/* Body of an answer the server makes itself: the listener's format, or plain text. */
+static int
+error_body(const struct http_server *s, int status, const char *why, char *buf, size_t sz,
+    const char **ctype)
+{
+	int n = -1;
+
+	if (s->cfg.error_body != NULL)
+		n = s->cfg.error_body(s->cfg.before_arg, status, why, buf, sz, ctype);
+	if (n < 0 || (size_t)n >= sz) {
+		*ctype = "text/plain";
+		n = snprintf(buf, sz, "%d %s: %s\n", status, http_status_text(status), why);
+		if (n < 0 || (size_t)n >= sz)
+			n = 0;
+	}
+	return n;
+}
+
 static void
 conn_error_reply(struct http_conn *c, int status, const char *why)
 {
-	char body[256];
-	int n = snprintf(body, sizeof(body), "%d %s: %s\n", status, http_status_text(status), why);
+	char body[512], extra[512] = "";
+	const char *ctype = NULL;
+	int n = error_body(c->srv, status, why, body, sizeof(body), &ctype);
 
 	log_info("%s: %s: %d %s (%s)", c->srv->cfg.name, c->peer, status,
 	    http_status_text(status), why);
@@ -186,9 +205,14 @@ conn_error_reply(struct http_conn *c, int status, const char *why)
 	buf_reset(&c->out);
 	c->out.max = HTTP_RESP_MAX;
 	c->out_off = 0;
-	if (buf_printf(&c->out, "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\n"
-	    "Content-Length: %d\r\nConnection: close\r\n\r\n%s", status,
-	    http_status_text(status), n, body) != 0) {
+	if (c->srv->cfg.error_headers != NULL) {
+		int e = c->srv->cfg.error_headers(c->srv->cfg.before_arg, extra, sizeof(extra));
+		if (e < 0 || (size_t)e >= sizeof(extra) || strpbrk(extra, "\n") == NULL)
+			extra[0] = '\0';
+	}
+	if (buf_printf(&c->out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n%s"
+	    "Content-Length: %d\r\nConnection: close\r\n\r\n", status,
+	    http_status_text(status), ctype, extra, n) != 0 || buf_append(&c->out, body, (size_t)n) != 0) {
 		c->state = CS_CLOSE;
 		return;
 	}
@@ -968,8 +992,11 @@ http_reply(struct http_req *r, int status, const char *ctype, const void *body, 
 void
 http_reply_status(struct http_req *r, int status)
 {
-	char body[128];
-	int n = snprintf(body, sizeof(body), "%d %s\n", status, http_status_text(status));
+	char body[512];
+	const char *ctype = NULL;
+	int n = error_body(r->conn->srv, status, status == 404 ? "no such resource" :
+	    status == 405 ? "method not allowed for this resource" : http_status_text(status),
+	    body, sizeof(body), &ctype);
 
-	http_reply(r, status, "text/plain", body, (size_t)n);
+	http_reply(r, status, ctype, body, (size_t)n);
 }

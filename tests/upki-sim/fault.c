@@ -1,0 +1,233 @@
+/*
+ * fault.c: injected faults (POST /_sim/fault). Each mode has a counter of
+ * requests it still affects (-1: until mode "none"). Request-level faults
+ * (maintenance, 5xx, reset, slow) hit every /upki-odcert/... request; the
+ * others are taken where they apply (bulk TSV, upload, session lookup).
+ *
+ * "reset" closes the connection without an answer: the HTTP server has no
+ * call for that, so the socket is found by its peer address and shut down
+ * (SO_LINGER 0, so the final close sends RST); the reply that follows fails to
+ * write and the server drops the connection.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <event2/event.h>
+
+#include "sim.h"
+#include "upki/upki_profile.h"
+#include "util/log.h"
+
+#define FAULT_FD_SCAN_MAX 4096
+
+static const char *const fault_names[SIM_F__MAX] = {
+	[SIM_F_MAINTENANCE] = "maintenance",
+	[SIM_F_5XX] = "5xx",
+	[SIM_F_RESET] = "reset",
+	[SIM_F_SLOW] = "slow",
+	[SIM_F_TRUNCATED_TSV] = "truncated_tsv",
+	[SIM_F_BAD_ROW] = "bad_row",
+	[SIM_F_WRONG_ENCODING] = "wrong_encoding",
+	[SIM_F_REJECT_NEXT] = "reject_next",
+	[SIM_F_RATE_LIMIT] = "rate_limit_breach",
+	[SIM_F_SESSION_LOSS] = "session_loss",
+};
+
+const char *
+sim_fault_name(int mode)
+{
+	return mode >= 0 && mode < SIM_F__MAX ? fault_names[mode] : "?";
+}
+
+int
+sim_fault_parse(const char *name)
+{
+	for (int i = 0; i < SIM_F__MAX; i++)
+		if (!strcmp(fault_names[i], name))
+			return i;
+	return -1;
+}
+
+int
+sim_fault_take(struct sim *s, int mode)
+{
+	long *left = &s->faults.left[mode];
+
+	if (*left == 0)
+		return 0;
+	if (*left > 0)
+		(*left)--;
+	s->cnt.faults_fired++;
+	log_info("upki-sim: fault %s fired (%ld left)", fault_names[mode], *left);
+	return 1;
+}
+
+/* A request held back by "slow". */
+struct slow_req {
+	struct slow_req *next;
+	struct sim *s;
+	struct http_req *req;
+	http_handler_fn fn;
+	struct event *ev;
+};
+
+/* Set while a held request runs its handler, so it is not held again. */
+static struct http_req *fault_resuming;
+
+static void
+slow_unlink(struct sim *s, struct slow_req *h)
+{
+	struct slow_req **pp = (struct slow_req **)&s->slow_list;
+
+	for (; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == h) {
+			*pp = h->next;
+			break;
+		}
+	s->faults.n_slow--;
+	event_free(h->ev);
+	free(h);
+}
+
+static void
+slow_abort_cb(struct http_req *req, void *arg)
+{
+	struct slow_req *h = arg;
+
+	(void)req;
+	slow_unlink(h->s, h);
+}
+
+static void
+slow_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct slow_req *h = arg;
+	struct http_req *req = h->req;
+	http_handler_fn fn = h->fn;
+	struct sim *s = h->s;
+
+	(void)fd;
+	(void)what;
+	req->abort_cb = NULL;
+	slow_unlink(s, h);
+	fault_resuming = req;
+	fn(req, s);
+	fault_resuming = NULL;
+}
+
+static int
+fault_slow(struct sim *s, struct http_req *req, http_handler_fn fn)
+{
+	struct slow_req *h;
+	struct timeval tv;
+	unsigned ms = s->faults.slow_ms ? s->faults.slow_ms : 5000;
+
+	if (s->faults.n_slow >= SIM_MAX_SLOW || (h = calloc(1, sizeof(*h))) == NULL)
+		return 0;
+	h->ev = evtimer_new(s->base, slow_timer_cb, h);
+	if (h->ev == NULL) {
+		free(h);
+		return 0;
+	}
+	h->s = s;
+	h->req = req;
+	h->fn = fn;
+	h->next = s->slow_list;
+	s->slow_list = h;
+	s->faults.n_slow++;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	evtimer_add(h->ev, &tv);
+	http_req_defer(req, slow_abort_cb, h);
+	return 1;
+}
+
+/* The socket whose peer is req->peer on one of our ports; -1 if none. */
+static int
+fault_find_fd(const struct sim *s, const struct http_req *req)
+{
+	for (int fd = 3; fd < FAULT_FD_SCAN_MAX; fd++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		char host[INET6_ADDRSTRLEN], peer[80];
+		int port;
+
+		if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0)
+			continue;
+		port = ss.ss_family == AF_INET ? ntohs(((struct sockaddr_in *)&ss)->sin_port) :
+		    ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) : -1;
+		if (port != s->lra_port && port != s->pub_port)
+			continue;
+		sl = sizeof(ss);
+		if (getpeername(fd, (struct sockaddr *)&ss, &sl) != 0)
+			continue;
+		if (ss.ss_family == AF_INET) {
+			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, host, sizeof(host));
+			snprintf(peer, sizeof(peer), "%s:%d", host,
+			    ntohs(((struct sockaddr_in *)&ss)->sin_port));
+		} else {
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, host,
+			    sizeof(host));
+			snprintf(peer, sizeof(peer), "[%s]:%d", host,
+			    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port));
+		}
+		if (!strcmp(peer, req->peer))
+			return fd;
+	}
+	return -1;
+}
+
+static void
+fault_reset(struct sim *s, struct http_req *req)
+{
+	struct linger lg = { 1, 0 };
+	int fd = fault_find_fd(s, req);
+
+	if (fd < 0) {
+		log_warn("upki-sim: reset fault: socket of %s not found; answering 500", req->peer);
+		http_reply_status(req, 500);
+		return;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	shutdown(fd, SHUT_RDWR);
+	http_reply(req, 500, "text/plain", "", 0);
+}
+
+int
+sim_fault_intercept(struct sim *s, struct http_req *req, http_handler_fn fn)
+{
+	if (req == fault_resuming)
+		return 0;
+	s->cnt.requests++;
+	if (sim_fault_take(s, SIM_F_MAINTENANCE)) {
+		page_simple(req, 503, "メンテナンス", UPKI_TEXT_MAINTENANCE);
+		return 1;
+	}
+	if (sim_fault_take(s, SIM_F_5XX)) {
+		page_simple(req, s->faults.status_5xx ? s->faults.status_5xx : 500, "エラー",
+		    sim_profile.text_server_error);
+		return 1;
+	}
+	if (sim_fault_take(s, SIM_F_RESET)) {
+		fault_reset(s, req);
+		return 1;
+	}
+	if (s->faults.left[SIM_F_SLOW] != 0 && s->faults.n_slow < SIM_MAX_SLOW &&
+	    sim_fault_take(s, SIM_F_SLOW))
+		return fault_slow(s, req, fn);
+	return 0;
+}
+
+void
+sim_fault_free(struct sim *s)
+{
+	while (s->slow_list != NULL) {
+		struct slow_req *h = s->slow_list;
+		h->req->abort_cb = NULL;
+		slow_unlink(s, h);
+	}
+}
