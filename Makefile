@@ -13,7 +13,7 @@ $(error unknown PLATFORM '$(PLATFORM)': no platform/$(PLATFORM)/platform.mk)
 endif
 
 # Targets that do not need a configured tree.
-NOCONFIG_GOALS := clean distclean deps deps-test help
+NOCONFIG_GOALS := clean distclean deps deps-test deps-run help
 ifneq ($(filter-out $(NOCONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
 -include $(O)/.config
 endif
@@ -55,7 +55,7 @@ SIM_SRCS  := $(wildcard tests/upki-sim/*.c)
 
 .DEFAULT_GOAL := all
 .PHONY: all run check test unit integration bench fuzz fuzz-build defconfig menuconfig savedefconfig \
-        deps deps-test clean distclean help
+        deps deps-test deps-run clean distclean help
 all: $(BIN) $(if $(SIM_SRCS),$(SIM))
 
 $(O)/obj/%.o: %.c $(O)/include/autoconf.h
@@ -96,6 +96,7 @@ savedefconfig: $(O)/.config
 # ---- Debian packages ---------------------------------------------------------
 DEPS_BUILD := gcc make libc6-dev libevent-dev libbearssl-dev libjsmn-dev liblmdb-dev \
               libc-ares-dev python3 python3-kconfiglib
+DEPS_RUN   := openssl pebble
 DEPS_TEST  := libcmocka-dev curl openssl valgrind clang libclang-rt-14-dev lmdb-utils procps \
               certbot lego uacme dehydrated pebble python3-minimal util-linux iproute2
 define apt_install
@@ -111,11 +112,14 @@ deps:
 	$(call apt_install,$(DEPS_BUILD))
 deps-test: deps
 	$(call apt_install,$(DEPS_TEST))
+deps-run: deps
+	$(call apt_install,$(DEPS_RUN))
 
 # ---- run ---------------------------------------------------------------------
-run: deps
+# The gateway with the UPKI simulator as backend, on loopback, state in ./var.
+run: deps-run
 	@$(MAKE) --no-print-directory all
-	@exec $(BIN) -f $(RUN_ARGS)
+	@O=$(O) BIN=$(BIN) SIM=$(SIM) platform/$(PLATFORM)/run-demo
 
 # ---- tests -------------------------------------------------------------------
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)

@@ -336,6 +336,8 @@ acme_chall_post(struct http_req *req, void *arg)
 		acme_problem(req, 500, "serverInternal", "challenge does not fit its buffer");
 		return;
 	}
+	if (op->az.challs[op->chall].status == REC_CHALL_PROCESSING)
+		http_resp_header(req, "Retry-After", "1");   /* lego otherwise waits 5 s */
 	acme_url(a, up, sizeof(up), "authz", op->id);
 	{
 		char link[400];

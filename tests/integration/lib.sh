@@ -77,3 +77,55 @@ finish() {
 	[ "$NFAIL" -eq 0 ]
 	exit $?
 }
+
+# stack_start [sim serve options...]: the UPKI simulator, a DNS server that
+# answers every name with 127.0.0.1, and the gateway configured for both.
+# Sets GW_PORT URL CA SIMDIR HTTP01_PORT EAB_KID EAB_HMAC and PID_gw/PID_sim/PID_dns.
+# Extra gateway config lines can be put in $T/gw.extra before calling.
+stack_start() {
+	local simport dnsport
+	SIMDIR=$T/sim
+	[ -f "$SIMDIR/sim.conf" ] || "$SIM" init "$SIMDIR" --institution-o "Example University" \
+		--st Aichi --l Nagoya --domains example.ac.jp >/dev/null || return 1
+	simport=$(free_port); dnsport=$(free_port); GW_PORT=$(free_port); HTTP01_PORT=$(free_port)
+	start_bg sim "$SIM" serve "$SIMDIR" --listen "127.0.0.1:$simport" --public-listen "127.0.0.1:$(free_port)" "$@"
+	start_bg dns pebble-challtestsrv -defaultIPv6 "" -defaultIPv4 127.0.0.1 -dns01 "127.0.0.1:$dnsport" \
+		-http01 "" -https01 "" -tlsalpn01 "" -management "127.0.0.1:$(free_port)"
+	cat "$SIMDIR/chain-rsa.pem" "$SIMDIR/chain-ecc.pem" >"$T/upki-chain.pem"
+	cat >"$T/gw.conf" <<CONF
+listen = 127.0.0.1:$GW_PORT
+data_dir = $T/var
+log_level = 3
+resolver = 127.0.0.1:$dnsport
+http01_port = $HTTP01_PORT
+upki_url = https://localhost:$simport/upki-odcert/
+upki_connect = 127.0.0.1:$simport
+upki_ca = $SIMDIR/web-ca.pem
+upki_client_cert = $SIMDIR/ra.pem
+upki_client_key = $SIMDIR/ra-key.pem
+upki_chain = $T/upki-chain.pem
+upki_org = Example University
+upki_state = Aichi
+upki_locality = Nagoya
+upki_admin_name = Test Admin
+upki_admin_dept = Information Technology Center
+upki_admin_email = admin@example.ac.jp
+upki_server_software = Apache 2.4
+upki_poll_interval = 1
+upki_expected_delay = 1
+CONF
+	[ -f "$T/gw.extra" ] && cat "$T/gw.extra" >>"$T/gw.conf"
+	"$BIN" -c "$T/gw.conf" eab new --name test --allow '*.example.ac.jp' >"$T/eab" || return 1
+	EAB_KID=$(awk '/^kid:/ {print $2}' "$T/eab")
+	EAB_HMAC=$(awk '/^hmac:/ {print $2}' "$T/eab")
+	wait_port "$simport" 10 && wait_port "$dnsport" 10 || return 1
+	gateway_start gw "$T/gw.conf" || return 1
+	URL=https://127.0.0.1:$GW_PORT
+	CA=$T/var/tls/ca.pem
+}
+
+# upki_csr NAME OUTPREFIX: a new RSA-2048 key and a UPKI-shaped CSR (CN only, no SAN).
+upki_csr() {
+	openssl req -new -newkey rsa:2048 -nodes -keyout "$2.key" \
+		-subj "/C=JP/ST=Aichi/L=Nagoya/O=Example University/CN=$1" -out "$2.csr" 2>/dev/null
+}
