@@ -19,6 +19,7 @@
 #include "tls/tls.h"
 #include "util/config.h"
 #include "util/err.h"
+#include "upki/upki.h"
 #include "util/log.h"
 #include "validate/validate.h"
 
@@ -31,6 +32,7 @@ usage(FILE *f)
 	    "usage: upki-acme [-f] [-t] [-v] [-c config]\n"
 	    "       upki-acme [-c config] eab new --name NAME --allow PATTERN [--allow ...]\n"
 	    "       upki-acme [-c config] eab list\n"
+	    "       upki-acme [-c config] upki-test\n"
 	    "  -c FILE  read the runtime configuration (key = value lines)\n"
 	    "  -f       stay in the foreground\n"
 	    "  -t       check the configuration and exit\n"
@@ -89,6 +91,15 @@ serve(struct app *app, const struct config *cfg)
 		goto out;
 	}
 	acme_set_validator(app->acme, app->validator);
+	if (cfg->upki_url[0] != '\0') {
+		if ((rc = upki_backend_new(&app->issuer, app->base, app->store, cfg)) != 0) {
+			log_err("UPKI backend: %s", err_str(rc));
+			goto out;
+		}
+		acme_set_issuer(app->acme, app->issuer);
+	} else {
+		log_warn("no upki_url configured: orders cannot be finalized");
+	}
 	memset(&hc, 0, sizeof(hc));
 	hc.tls = app->tls;
 	hc.routes = acme_routes(app->acme, &hc.nroutes);
@@ -132,6 +143,8 @@ out:
 	if (sig_term != NULL)
 		event_free(sig_term);
 	http_server_free(app->https);
+	if (app->issuer != NULL)
+		upki_backend_free(app->issuer);
 	validator_free(app->validator);
 	acme_free(app->acme);
 	if (app->base != NULL)
@@ -195,7 +208,8 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind < argc && strcmp(argv[optind], "eab") != 0) {
+	if (optind < argc && strcmp(argv[optind], "eab") != 0 && strcmp(argv[optind], "upki-test") != 0 &&
+	    strcmp(argv[optind], "upki-submit-csr") != 0) {
 		fprintf(stderr, "upki-acme: unknown command '%s'\n", argv[optind]);
 		usage(stderr);
 		return 2;
@@ -215,6 +229,16 @@ main(int argc, char **argv)
 		return 0;
 	}
 	log_set_level(cfg.log_level + verbose > PLOG_DEBUG ? PLOG_DEBUG : cfg.log_level + verbose);
+	if (optind < argc && strcmp(argv[optind], "upki-test") == 0) {
+		if ((rc = platform_init()) != 0)
+			return 1;
+		return upki_test_cmd(&cfg);
+	}
+	if (optind < argc && strcmp(argv[optind], "upki-submit-csr") == 0) {
+		if ((rc = platform_init()) != 0)
+			return 1;
+		return upki_submit_csr_cmd(&cfg, argc - optind - 1, argv + optind + 1);
+	}
 	if (optind < argc)
 		return command(&cfg, argc - optind, argv + optind);
 	if ((rc = platform_init()) != 0) {

@@ -10,7 +10,7 @@
 #include "util/config.h"
 #include "util/err.h"
 
-enum cfg_type { CT_STR, CT_INT, CT_BOOL, CT_LISTEN, CT_RESOLVER };
+enum cfg_type { CT_STR, CT_INT, CT_BOOL, CT_LISTEN, CT_RESOLVER, CT_UPKI_CONNECT };
 
 struct cfg_key {
 	const char *name;
@@ -55,6 +55,17 @@ static const struct cfg_key cfg_keys[] = {
 	STR("upki_server_software", upki_server_software),
 	INT("upki_poll_interval", upki_poll_interval_s, 1, 86400),
 	BOOL("upki_sim", upki_sim),
+	{ "upki_connect", CT_UPKI_CONNECT, 0, 0, 0, 0 },
+	BOOL("upki_accept_san", upki_accept_san),
+	STR("upki_profile_ecc", upki_profile_ecc),
+	INT("upki_expected_delay", upki_expected_delay_s, 1, 86400),
+	INT("upki_resubmit_grace", upki_resubmit_grace_s, 1, 604800),
+	INT("upki_retry_base", upki_retry_base_s, 1, 86400),
+	INT("upki_max_attempts", upki_max_attempts, 1, 100),
+	INT("upki_max_wait", upki_max_wait_s, 60, 2592000),
+	INT("upki_timeout", upki_timeout_s, 1, 600),
+	INT("upki_bulk_timeout", upki_bulk_timeout_s, 10, 86400),
+	BOOL("upki_revoke_status4", upki_revoke_status4),
 };
 
 void
@@ -75,6 +86,13 @@ config_defaults(struct config *cfg)
 	cfg->eab_required = ENABLE_ACME_EAB_REQUIRED;
 	snprintf(cfg->upki_profile, sizeof(cfg->upki_profile), "3");
 	cfg->upki_poll_interval_s = CONFIG_UPKI_POLL_MIN_INTERVAL_S;
+	cfg->upki_expected_delay_s = 300;
+	cfg->upki_resubmit_grace_s = 3600;
+	cfg->upki_retry_base_s = 60;
+	cfg->upki_max_attempts = 8;
+	cfg->upki_max_wait_s = 2 * 86400;
+	cfg->upki_timeout_s = 60;
+	cfg->upki_bulk_timeout_s = 1800;
 }
 
 int
@@ -233,6 +251,18 @@ apply(struct config *cfg, const char *key, const char *value, char *why, size_t 
 		}
 		cfg->has_resolver = 1;
 		return 0;
+	case CT_UPKI_CONNECT:
+		if (value[0] == '\0') {
+			cfg->has_upki_connect = 0;
+			return 0;
+		}
+		if (config_parse_addr(&cfg->upki_connect, value, 443) != 0) {
+			snprintf(why, whysz, "upki_connect: '%s' is not a numeric address[:port] "
+			    "(IPv6 as [addr]:port)", value);
+			return ERR_CONFIG;
+		}
+		cfg->has_upki_connect = 1;
+		return 0;
 	}
 	return ERR_CONFIG;
 }
@@ -350,6 +380,10 @@ config_finish(struct config *cfg, char *err, size_t errsz)
 		cfg->base_url[--n] = '\0';
 	if (cfg->data_dir[0] == '\0') {
 		snprintf(err, errsz, "data_dir: must not be empty");
+		return ERR_CONFIG;
+	}
+	if (cfg->upki_url[0] != '\0' && strncmp(cfg->upki_url, "https://", 8) != 0) {
+		snprintf(err, errsz, "upki_url: must start with https://");
 		return ERR_CONFIG;
 	}
 	if ((cfg->tls_key[0] == '\0') != (cfg->tls_chain[0] == '\0')) {

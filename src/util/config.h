@@ -61,8 +61,20 @@ struct config {
 	char upki_admin_dept[CONFIG_STR_MAX];
 	char upki_admin_email[CONFIG_STR_MAX];
 	char upki_server_software[CONFIG_STR_MAX];
-	int upki_poll_interval_s;
+	int upki_poll_interval_s;           /* least seconds between bulk downloads */
 	int upki_sim;                       /* make run: start tests/upki-sim as the backend */
+	struct config_addr upki_connect;    /* connect here instead of resolving the URL host */
+	int has_upki_connect;
+	int upki_accept_san;                /* the UPKI profile takes CSRs with subjectAltName */
+	char upki_profile_ecc[16];          /* profile ID for ECDSA CSRs; "" refuses ECDSA */
+	int upki_expected_delay_s;          /* upload to issuance, usually: first poll then */
+	int upki_resubmit_grace_s;          /* unconfirmed upload: resubmit after this */
+	int upki_retry_base_s;              /* back-off after a failed upload: base, doubled */
+	int upki_max_attempts;              /* uploads tried before a job is given up */
+	int upki_max_wait_s;                /* accepted but not issued after this: given up */
+	int upki_timeout_s;                 /* one page request */
+	int upki_bulk_timeout_s;            /* one bulk TSV download */
+	int upki_revoke_status4;            /* UPKI revokes certificates in 状態 4 */
 };
 
 /* Fill cfg with the embedded defaults (loopback listener, data under ./var). */
