@@ -88,7 +88,8 @@ stack_start() {
 	[ -f "$SIMDIR/sim.conf" ] || "$SIM" init "$SIMDIR" --institution-o "Example University" \
 		--st Aichi --l Nagoya --domains example.ac.jp >/dev/null || return 1
 	simport=$(free_port); dnsport=$(free_port); GW_PORT=$(free_port); HTTP01_PORT=$(free_port)
-	start_bg sim "$SIM" serve "$SIMDIR" --listen "127.0.0.1:$simport" --public-listen "127.0.0.1:$(free_port)" "$@"
+	SIM_PUBPORT=$(free_port)
+	start_bg sim "$SIM" serve "$SIMDIR" --listen "127.0.0.1:$simport" --public-listen "127.0.0.1:$SIM_PUBPORT" "$@"
 	start_bg dns pebble-challtestsrv -defaultIPv6 "" -defaultIPv4 127.0.0.1 -dns01 "127.0.0.1:$dnsport" \
 		-http01 "" -https01 "" -tlsalpn01 "" -management "127.0.0.1:$(free_port)"
 	cat "$SIMDIR/chain-rsa.pem" "$SIMDIR/chain-ecc.pem" >"$T/upki-chain.pem"
@@ -122,6 +123,11 @@ CONF
 	gateway_start gw "$T/gw.conf" || return 1
 	URL=https://127.0.0.1:$GW_PORT
 	CA=$T/var/tls/ca.pem
+}
+
+# sim_state: the simulator's counters (JSON) from its public listener.
+sim_state() {
+	curl -s --cacert "$SIMDIR/web-ca.pem" "https://127.0.0.1:$SIM_PUBPORT/_sim/state"
 }
 
 # upki_csr NAME OUTPREFIX: a new RSA-2048 key and a UPKI-shaped CSR (CN only, no SAN).
