@@ -16,6 +16,7 @@
 #include "platform.h"
 #include "tls/tls_int.h"
 #include "util/err.h"
+#include "util/file.h"
 #include "util/log.h"
 #include "x509/pem.h"
 #include "x509/x509.h"
@@ -150,7 +151,7 @@ key_make(struct tls_key *k, const char *path)
 	explicit_bzero(seed, sizeof(seed));
 	if (n < 0)
 		return n;
-	rc = tls_file_write(path, pem, (size_t)n, 0600);
+	rc = file_write_atomic(path, pem, (size_t)n, 0600);
 	if (rc == 0)
 		rc = tls_key_parse_pem(k, (const unsigned char *)pem, (size_t)n);
 	explicit_bzero(pem, sizeof(pem));
@@ -209,7 +210,7 @@ cert_store(const char *path, const unsigned char *der, size_t len)
 
 	if (n < 0)
 		return n;
-	return tls_file_write(path, pem, (size_t)n, 0644);
+	return file_write_atomic(path, pem, (size_t)n, 0644);
 }
 
 static void

@@ -11,96 +11,8 @@
 #include "tls/tls_int.h"
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/file.h"
 #include "util/log.h"
-
-int
-tls_file_read(const char *path, size_t max, unsigned char **out, size_t *len)
-{
-	struct buf b;
-	int fd = -1, rc = 0;
-
-	buf_init(&b, max);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		rc = -errno;
-		goto out;
-	}
-	for (;;) {
-		ssize_t n;
-
-		if ((rc = buf_reserve(&b, 4096 < max - b.len ? 4096 : max - b.len)) != 0)
-			goto out;
-		if (b.len == max) {
-			rc = ERR_TOOBIG;
-			goto out;
-		}
-		n = read(fd, b.p + b.len, b.cap - b.len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = -errno;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		b.len += (size_t)n;
-	}
-	*out = b.p;
-	*len = b.len;
-	b.p = NULL;
-out:
-	if (fd >= 0)
-		close(fd);
-	buf_free(&b);
-	return rc;
-}
-
-int
-tls_file_write(const char *path, const void *data, size_t len, unsigned mode)
-{
-	char tmp[4096 + 8];
-	int fd = -1, rc = 0;
-	const unsigned char *p = data;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0)
-		return -errno;
-	if (fchmod(fd, mode) != 0) {
-		rc = -errno;
-		goto out;
-	}
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = -errno;
-			goto out;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	if (fsync(fd) != 0) {
-		rc = -errno;
-		goto out;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		rc = -errno;
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0)
-		rc = -errno;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (rc != 0)
-		unlink(tmp);
-	return rc;
-}
 
 struct pem_sink {
 	struct buf *der;
@@ -192,14 +104,14 @@ cert_add(void *arg, const char *label, const unsigned char *der, size_t len)
 int
 tls_certs_load(struct tls_certs *c, const char *path)
 {
-	unsigned char *text = NULL;
+	char *text = NULL;
 	size_t len = 0;
 	int rc;
 
 	memset(c, 0, sizeof(*c));
-	rc = tls_file_read(path, CONFIG_TLS_MAX_CHAIN_BYTES, &text, &len);
+	rc = file_read_all(path, CONFIG_TLS_MAX_CHAIN_BYTES, &text, &len);
 	if (rc == 0)
-		rc = pem_each(text, len, cert_add, c);
+		rc = pem_each((const unsigned char *)text, len, cert_add, c);
 	if (rc == 0 && c->n == 0)
 		rc = ERR_NOTFOUND;
 	if (rc != 0) {
@@ -293,14 +205,14 @@ anchor_add(void *arg, const char *label, const unsigned char *der, size_t len)
 int
 tls_anchors_load(struct tls_anchors *a, const char *path)
 {
-	unsigned char *text = NULL;
+	char *text = NULL;
 	size_t len = 0;
 	int rc;
 
 	memset(a, 0, sizeof(*a));
-	rc = tls_file_read(path, 1u << 20, &text, &len);
+	rc = file_read_all(path, 1u << 20, &text, &len);
 	if (rc == 0)
-		rc = pem_each(text, len, anchor_add, a);
+		rc = pem_each((const unsigned char *)text, len, anchor_add, a);
 	if (rc == 0 && a->n == 0)
 		rc = ERR_NOTFOUND;
 	if (rc != 0) {
@@ -402,7 +314,7 @@ tls_key_parse_pem(struct tls_key *k, const unsigned char *pem, size_t len)
 int
 tls_key_load(struct tls_key *k, const char *path, int private_only)
 {
-	unsigned char *text = NULL;
+	char *text = NULL;
 	size_t len = 0;
 	struct stat st;
 	int rc;
@@ -418,9 +330,9 @@ tls_key_load(struct tls_key *k, const char *path, int private_only)
 		    "run chmod 600 %s", path, (unsigned)(st.st_mode & 0777), path);
 		return ERR_DENIED;
 	}
-	rc = tls_file_read(path, 64 * 1024, &text, &len);
+	rc = file_read_all(path, 64 * 1024, &text, &len);
 	if (rc == 0)
-		rc = tls_key_parse_pem(k, text, len);
+		rc = tls_key_parse_pem(k, (const unsigned char *)text, len);
 	if (rc != 0)
 		log_err("%s: cannot load private key: %s", path, err_str(rc));
 	if (text != NULL) {

@@ -28,8 +28,6 @@ struct tls_anchors {
 	size_t n;
 };
 
-/* Read a whole (small) file, bounded by max; *out is malloc'ed. */
-int tls_file_read(const char *path, size_t max, unsigned char **out, size_t *len);
 
 /* Every certificate in a PEM file, in order. */
 int tls_certs_load(struct tls_certs *c, const char *path);
@@ -48,8 +46,6 @@ int tls_key_load(struct tls_key *k, const char *path, int private_only);
 int tls_key_parse_pem(struct tls_key *k, const unsigned char *pem, size_t len);
 void tls_key_free(struct tls_key *k);
 
-/* Write data to path atomically (temporary file, fsync, rename) with mode. */
-int tls_file_write(const char *path, const void *data, size_t len, unsigned mode);
 
 /* Cipher suites, versions and algorithms common to server and client engines. */
 void tls_engine_setup(br_ssl_engine_context *eng, int rsa_key);

@@ -225,8 +225,10 @@ class Response:
 class ACME:
     """One ACME server over HTTPS (TLS 1.2, verified against cafile)."""
 
-    def __init__(self, directory_url, cafile, timeout=20):
+    def __init__(self, directory_url, cafile, timeout=20, keepalive=False):
         self.directory_url = directory_url
+        self.keepalive = keepalive      # reuse one connection per thread (as real clients do)
+        self._local = threading.local()
         u = urllib.parse.urlsplit(directory_url)
         if u.scheme != "https":
             raise ValueError("directory must be https")
@@ -245,6 +247,8 @@ class ACME:
         if (u.hostname, u.port or 443) != (self.host, self.port):
             raise ProtocolError("refusing to leave the server: %s" % url)
         path = u.path + ("?" + u.query if u.query else "")
+        if self.keepalive:
+            return self._request_keepalive(method, url, path, body, headers)
         conn = http.client.HTTPSConnection(self.host, self.port, context=self.ctx,
                                            timeout=self.timeout)
         try:
@@ -275,6 +279,31 @@ class ACME:
         if r.nonce:
             self.nonce = r.nonce
         self.log.append(r)
+        return r
+
+    def _request_keepalive(self, method, url, path, body, headers):
+        for attempt in (0, 1):
+            conn = getattr(self._local, "conn", None)
+            if conn is None:
+                conn = http.client.HTTPSConnection(self.host, self.port, context=self.ctx,
+                                                   timeout=self.timeout)
+                self._local.conn = conn
+            try:
+                conn.request(method, path, body=body, headers=dict(headers or {}))
+                resp = conn.getresponse()
+                data = resp.read() if method != "HEAD" else b""
+                break
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                self._local.conn = None
+                if attempt:
+                    raise
+        r = Response(method, url, resp.status, resp.getheaders(), data)
+        if resp.getheader("Connection", "").lower() == "close":
+            conn.close()
+            self._local.conn = None
+        if r.nonce:
+            self._local.nonce = r.nonce
         return r
 
     def directory(self):
@@ -313,6 +342,10 @@ class ACME:
         return last
 
     def take_nonce(self):
+        if self.keepalive:     # one nonce chain per thread
+            n = getattr(self._local, "nonce", None) or self.new_nonce()
+            self._local.nonce = None
+            return n
         n, self.nonce = self.nonce, None
         return n or self.new_nonce()
 

@@ -150,7 +150,7 @@ sim_conf_load(struct sim_inst *inst, const char *path)
 
 	memset(inst, 0, sizeof(*inst));
 	inst->validity_days = sim_profile.default_validity_days;
-	if ((rc = sim_file_read(path, CONF_MAX_BYTES, &text, &len)) != 0) {
+	if ((rc = file_read_all(path, CONF_MAX_BYTES, &text, &len)) != 0) {
 		log_err("%s: %s", path, err_str(rc));
 		goto out;
 	}
@@ -235,7 +235,7 @@ sim_conf_save(const struct sim_inst *inst, const char *path)
 	if (rc != 0)
 		rc = ERR_TOOBIG;
 	else
-		rc = sim_file_write(path, b.p, b.len, 0644);
+		rc = file_write_atomic(path, b.p, b.len, 0644);
 	buf_free(&b);
 	return rc;
 }

@@ -25,97 +25,6 @@
 #define REC_VERSION 1
 
 int
-sim_file_write(const char *path, const void *data, size_t len, unsigned mode)
-{
-	char tmp[SIM_PATH_MAX + 16];
-	const unsigned char *p = data;
-	int fd = -1, rc = 0;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return ERR_TOOBIG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0)
-		return -errno;
-	if (fchmod(fd, mode) != 0) {
-		rc = -errno;
-		goto out;
-	}
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = -errno;
-			goto out;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	if (fsync(fd) != 0) {
-		rc = -errno;
-		goto out;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		rc = -errno;
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0)
-		rc = -errno;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (rc != 0)
-		unlink(tmp);
-	return rc;
-}
-
-int
-sim_file_read(const char *path, size_t max, char **out, size_t *len)
-{
-	struct stat st;
-	char *b = NULL;
-	size_t got = 0;
-	int fd, rc = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) != 0) {
-		rc = -errno;
-		goto out;
-	}
-	if (st.st_size < 0 || (size_t)st.st_size > max) {
-		rc = ERR_TOOBIG;
-		goto out;
-	}
-	b = malloc((size_t)st.st_size + 1);
-	if (b == NULL) {
-		rc = ERR_NOMEM;
-		goto out;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, b + got, (size_t)st.st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			rc = n < 0 ? -errno : ERR_MALFORMED;
-			goto out;
-		}
-		got += (size_t)n;
-	}
-	b[got] = '\0';
-	*out = b;
-	*len = got;
-	b = NULL;
-out:
-	free(b);
-	close(fd);
-	return rc;
-}
-
-int
 sim_b64_decode(const char *in, size_t n, unsigned char *out, size_t outsz, size_t *outlen)
 {
 	uint32_t acc = 0;
@@ -334,7 +243,7 @@ sim_state_save_app(struct sim *s, const struct sim_app *a)
 	}
 	if ((rc = state_path(s, path, sizeof(path), "apps/%s.app", a->id)) != 0)
 		goto out;
-	rc = sim_file_write(path, b.p, b.len, 0600);
+	rc = file_write_atomic(path, b.p, b.len, 0600);
 	if (rc != 0)
 		log_err("%s: %s", path, err_str(rc));
 out:
@@ -405,7 +314,7 @@ sim_state_save_mail(struct sim *s, const struct sim_mail *m)
 	if (rc != 0)
 		rc = ERR_TOOBIG;
 	else if ((rc = state_path(s, path, sizeof(path), "mail/%s.mail", num)) == 0)
-		rc = sim_file_write(path, b.p, b.len, 0600);
+		rc = file_write_atomic(path, b.p, b.len, 0600);
 	buf_free(&b);
 	return rc;
 }
@@ -464,7 +373,7 @@ sim_state_save_meta(struct sim *s)
 	if (rc != 0)
 		rc = ERR_TOOBIG;
 	else if ((rc = state_path(s, path, sizeof(path), "%s", "meta")) == 0)
-		rc = sim_file_write(path, b.p, b.len, 0600);
+		rc = file_write_atomic(path, b.p, b.len, 0600);
 	buf_free(&b);
 	return rc;
 }
@@ -558,7 +467,7 @@ load_file(const char *path, int (*cb)(void *, const char *, char *, size_t), voi
 	size_t len;
 	int rc;
 
-	if ((rc = sim_file_read(path, REC_MAX, &text, &len)) == 0)
+	if ((rc = file_read_all(path, REC_MAX, &text, &len)) == 0)
 		rc = rec_parse(text, len, cb, arg);
 	free(text);
 	if (rc != 0)

@@ -121,7 +121,7 @@ pem_write(const char *path, const char *label, const unsigned char *der, size_t 
 		return ERR_NOMEM;
 	rc = pem_encode(pem, n + 1, label, der, len);
 	if (rc >= 0)
-		rc = sim_file_write(path, pem, (size_t)rc, mode);
+		rc = file_write_atomic(path, pem, (size_t)rc, mode);
 	free(pem);
 	if (rc != 0)
 		log_err("%s: %s", path, err_str(rc));
@@ -164,7 +164,7 @@ pem_read_first(const char *path, char *label, size_t labelsz, unsigned char *der
 	size_t len, pos = 0;
 	int rc;
 
-	if ((rc = sim_file_read(path, PKI_PEM_MAX, &text, &len)) != 0)
+	if ((rc = file_read_all(path, PKI_PEM_MAX, &text, &len)) != 0)
 		return rc;
 	rc = pem_decode(text, len, &pos, label, labelsz, der, dersz, derlen);
 	explicit_bzero(text, len);
@@ -417,7 +417,7 @@ pki_write_certs(const char *dir, const char *name, struct pki_ent *const *ents, 
 	}
 	if (rc >= 0) {
 		snprintf(path, sizeof(path), "%s/%s", dir, name);
-		rc = sim_file_write(path, pem, len, 0644);
+		rc = file_write_atomic(path, pem, len, 0644);
 		if (rc != 0)
 			log_err("%s: %s", path, err_str(rc));
 	}

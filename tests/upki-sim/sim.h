@@ -24,6 +24,8 @@
 #ifndef UPKI_SIM_H
 #define UPKI_SIM_H
 
+#include "util/file.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -322,12 +324,8 @@ struct sim {
 /* Sim time in milliseconds (wall clock + offset). */
 int64_t sim_now_ms(const struct sim *s);
 
-/* ---- persistence (persist.c) ---- */
+/* ---- persistence (persist.c; whole files through src/util/file.h) ---- */
 
-/* Write data to path atomically (temporary file, fsync, rename) with mode. */
-int sim_file_write(const char *path, const void *data, size_t len, unsigned mode);
-/* Read a whole file of at most max bytes into a malloc'ed, NUL-terminated buffer. */
-int sim_file_read(const char *path, size_t max, char **out, size_t *len);
 /* Standard base64 (white space skipped, '=' padding optional); 0, ERR_MALFORMED, ERR_TOOBIG. */
 int sim_b64_decode(const char *in, size_t n, unsigned char *out, size_t outsz, size_t *outlen);
 
