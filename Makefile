@@ -165,6 +165,8 @@ bench: deps-test all $(O)/upki-acme-static
 	@O=$(O) BIN=$(BIN) SIM=$(SIM) bench/run
 	@echo "--- static build (as on the appliance) ---"
 	@O=$(O) BIN=$(O)/upki-acme-static SIM=$(SIM) bench/run
+	@echo "--- CPU per full http-01 issuance, side by side with pebble ---"
+	@O=$(O) BIN=$(O)/upki-acme-static SIM=$(SIM) bench/cpu
 
 clean:
 	rm -rf $(O)
