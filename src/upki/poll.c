@@ -49,8 +49,8 @@ struct completion {
 struct upki_poll {
 	struct upki *u;
 	int64_t now;
-	struct pend *p;
-	size_t n;
+	struct pend *p;                     /* the pending jobs, grown as read */
+	size_t n, cap;
 	uint32_t *heads;
 	size_t nb;                          /* power of two */
 	struct upki_bulk *parser;
@@ -100,8 +100,18 @@ poll_begin_fn(struct store_txn *t, void *arg)
 		if (rc != 0)
 			return rc;
 		for (size_t i = 0; i < n && p->n < CONFIG_UPKI_MAX_JOBS; i++) {
-			struct pend *q = &p->p[p->n];
+			struct pend *q;
 
+			if (p->n == p->cap) {
+				size_t cap = p->cap ? 2 * p->cap : 16;
+				struct pend *v = realloc(p->p, cap * sizeof(*v));
+
+				if (v == NULL)
+					return ERR_NOMEM;
+				p->p = v;
+				p->cap = cap;
+			}
+			q = &p->p[p->n];
 			memset(q, 0, sizeof(*q));
 			if ((rc = store_job_get(t, ba->ids[i], &q->j)) != 0)
 				return rc;
@@ -131,11 +141,10 @@ upki_poll_begin(struct upki *u, struct upki_poll **out, int64_t now)
 		return ERR_NOMEM;
 	p->u = u;
 	p->now = now;
-	p->p = calloc(CONFIG_UPKI_MAX_JOBS, sizeof(*p->p));
 	ba.ids = calloc(CONFIG_UPKI_MAX_JOBS, sizeof(*ba.ids));
 	p->parser = malloc(sizeof(*p->parser));
 	p->comp = calloc(UPKI_COMPLETE_BATCH, sizeof(*p->comp));
-	if (p->p == NULL || ba.ids == NULL || p->parser == NULL || p->comp == NULL) {
+	if (ba.ids == NULL || p->parser == NULL || p->comp == NULL) {
 		rc = ERR_NOMEM;
 		goto fail;
 	}
@@ -304,10 +313,18 @@ poll_row_cb(void *arg, const struct upki_bulk_row *row)
 		if (have_cert < 0)
 			have_cert = poll_row_cert(p, row);
 		if (have_cert && usable &&
-		    memcmp(p->row_spki, q->j.spki_sha256, REC_SHA256_LEN) == 0 &&
-		    memcmp(p->row_names, q->j.names_sha256, REC_SHA256_LEN) == 0) {
-			poll_complete(p, k - 1, row->app_id);
-			return 0;
+		    memcmp(p->row_spki, q->j.spki_sha256, REC_SHA256_LEN) == 0) {
+			if (memcmp(p->row_names, q->j.names_sha256, REC_SHA256_LEN) == 0) {
+				poll_complete(p, k - 1, row->app_id);
+				return 0;
+			}
+			/* Our key, other names: not a certificate for this order, and UPKI
+			 * will not certify the key again. Say so instead of waiting. */
+			q->failed_row = 1;
+			snprintf(q->fail_text, sizeof(q->fail_text), "UPKI certified this key with "
+			    "other names (serial %s: %.80s) than the order's", row->serial,
+			    row->dnsnames);
+			continue;
 		}
 		if (q->need_lookup && usable && row->serial[0] != '\0') {
 			int64_t t = row->have & UPKI_BULK_HAVE_NOT_BEFORE ? row->not_before :

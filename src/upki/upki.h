@@ -89,7 +89,7 @@ int upki_test_cmd(const struct config *cfg);
  * Prints one line per order ("order N: valid serial S" / "order N: invalid:
  * TYPE: DETAIL"; with --out also DIR/order-N.pem, the leaf and the chain an
  * ACME client would get) and a summary with the number of bulk downloads.
- * argv[0] is the command name. Returns the exit status: 0 when no job is left
+ * argv[0] may be the command name "upki-submit-csr" (then skipped). Returns the exit status: 0 when no job is left
  * pending and none was rejected, 1 otherwise, 2 for usage errors.
  */
 int upki_submit_csr_cmd(const struct config *cfg, int argc, char **argv);

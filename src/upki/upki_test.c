@@ -679,6 +679,10 @@ upki_submit_csr_cmd(const struct config *cfg, int argc, char **argv)
 		return 2;
 	}
 	memset(&sc, 0, sizeof(sc));
+	if (argc > 0 && strcmp(argv[0], "upki-submit-csr") == 0)
+		first = 1;            /* argv[0] is the command name */
+	else
+		first = 0;
 	while (first + 1 < argc) {
 		char *e;
 

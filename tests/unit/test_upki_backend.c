@@ -278,15 +278,15 @@ sub_fn(struct store_txn *t, void *arg)
 }
 
 static uint64_t
-submit_csr(struct fx *f, const char *file, uint64_t order_id, int *already)
+submit_names(struct fx *f, const char *file, uint64_t order_id, int *already,
+    const char *const *names, size_t n)
 {
 	static struct csr_file cf;
-	const char *names[] = { "www.example.ac.jp" };
 	struct issuer_request rq;
 	struct sub s;
 
 	load_csr(file, &cf);
-	fill_rq(&rq, &cf, names, 1, order_id);
+	fill_rq(&rq, &cf, names, n, order_id);
 	memset(&s, 0, sizeof(s));
 	s.f = f;
 	s.rq = &rq;
@@ -295,6 +295,14 @@ submit_csr(struct fx *f, const char *file, uint64_t order_id, int *already)
 	if (already != NULL)
 		*already = s.already;
 	return s.job_id;
+}
+
+static uint64_t
+submit_csr(struct fx *f, const char *file, uint64_t order_id, int *already)
+{
+	const char *names[] = { "www.example.ac.jp" };
+
+	return submit_names(f, file, order_id, already, names, 1);
 }
 
 struct jobio {
@@ -752,6 +760,25 @@ test_poll_issues_by_key_not_order(void **state)
 }
 
 static void
+test_poll_key_with_other_names(void **state)
+{
+	struct fx *f = *state;
+	static struct tsvb t;
+	const char *names[] = { "www.example.ac.jp", "alt.example.ac.jp" };
+	uint64_t id = submit_names(f, "good.csr", 66, NULL, names, 2);
+
+	confirm(f, id);
+	tsv_header(&t);
+	tsv_row(&t, "202600000011", "123456789", DN, 4, 1, T0 + 10, "leaf.pem");
+	assert_int_equal(poll_run(f, &t), 0);
+	/* The certificate carries the key but not alt.example.ac.jp: not this order's. */
+	assert_int_equal(job_get(f, id).state, REC_JOB_REJECTED);
+	assert_int_equal(f->ncalls, 1);
+	assert_int_equal(f->calls[0].rc, ERR_REJECTED);
+	assert_non_null(strstr(f->calls[0].detail, "other names (serial 123456789"));
+}
+
+static void
 test_poll_crash_recovery(void **state)
 {
 	struct fx *f = *state;
@@ -1047,6 +1074,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_upload_duplicate_on_retry_waits, fx_setup,
 		    fx_teardown),
 		cmocka_unit_test_setup_teardown(test_poll_issues_by_key_not_order, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_poll_key_with_other_names, fx_setup,
 		    fx_teardown),
 		cmocka_unit_test_setup_teardown(test_poll_crash_recovery, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_poll_renewal_lookup_and_max_wait, fx_setup,
