@@ -10,15 +10,46 @@
 
 struct cert_get {
 	uint64_t id;
+	uint64_t account_id;
+	int owner;              /* the account ordered it, or an order of its joined it */
 	struct rec_cert c;
 };
+
+#define CERT_OWNER_SCAN 1024   /* most recent orders of an account looked at */
 
 static int
 cert_get_fn(struct store_txn *t, void *arg)
 {
 	struct cert_get *g = arg;
+	uint64_t ids[128], after = 0;
+	size_t n = 0;
+	int rc = store_cert_get(t, g->id, &g->c);
 
-	return store_cert_get(t, g->id, &g->c);
+	if (rc != 0)
+		return rc;
+	if (g->c.account_id == g->account_id) {
+		g->owner = 1;
+		return 0;
+	}
+	/*
+	 * Two accounts with the same key and names share one UPKI job and one
+	 * certificate (issuer join): the second account owns it through its order.
+	 */
+	for (size_t seen = 0; seen < CERT_OWNER_SCAN; seen += n) {
+		if ((rc = store_order_list_by_account(t, g->account_id, after, ids, 128, &n)) != 0 || n == 0)
+			return rc;
+		for (size_t i = 0; i < n; i++) {
+			struct rec_order o;
+			if (store_order_get(t, ids[i], &o) == 0 && o.cert_id == g->id) {
+				g->owner = 1;
+				return 0;
+			}
+		}
+		after = ids[n - 1];
+		if (n < 128)
+			break;
+	}
+	return 0;
 }
 
 void
@@ -46,8 +77,9 @@ acme_cert_post(struct http_req *req, void *arg)
 		acme_problem(req, 400, "malformed", "a certificate is read with POST-as-GET");
 		return;
 	}
+	g->account_id = p->acct.id;
 	rc = store_read(acme_store(a), cert_get_fn, g);
-	if (rc == ERR_NOTFOUND || (rc == 0 && g->c.account_id != p->acct.id)) {
+	if (rc == ERR_NOTFOUND || (rc == 0 && !g->owner)) {
 		acme_problem(req, 404, "malformed", "no such certificate for this account");
 		return;
 	}

@@ -68,6 +68,18 @@ names_check(const struct x509_csr *c, const struct rec_order *o, char *why, size
 		snprintf(why, whysz, "the CSR's commonName is not a DNS name");
 		return ERR_DENIED;
 	}
+	/*
+	 * A CN-only CSR is what UPKI wants: the order's other names go into the
+	 * application (TSV column 13), not the CSR. The CN must be one of the
+	 * order's names; the issuer's check() decides the rest (CN = first name).
+	 */
+	if (!c->ext.has_san && cnattr->p != NULL && cn.n == 1) {
+		for (size_t k = 0; k < o->n_idents; k++)
+			if (strcmp(cn.v[0], o->idents[k].value) == 0)
+				return 0;
+		snprintf(why, whysz, "the CSR's commonName %s is not one of the order's identifiers", cn.v[0]);
+		return ERR_DENIED;
+	}
 	if (cn.n == 0) {
 		snprintf(why, whysz, "the CSR names no host: put the name in the subject CN "
 		    "(UPKI) or in subjectAltName");

@@ -42,7 +42,7 @@
 #define REC_IDENT_N CONFIG_ACME_MAX_IDENTIFIERS
 #define REC_IDENT_MAX 253       /* identifier value (a DNS name fits) */
 #define REC_PROBLEM_TYPE_MAX 64
-#define REC_PROBLEM_DETAIL_MAX 512
+#define REC_PROBLEM_DETAIL_MAX 1024   /* = ISSUER_DETAIL_MAX: advice with an openssl command fits */
 #define REC_CSR_MAX 4096
 #define REC_CHALL_N 3
 #define REC_TOKEN_MAX 44
