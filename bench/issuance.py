@@ -18,14 +18,6 @@ from acme_client import ACME, Key, Http01, make_csr, b64u  # noqa: E402
 directory, ca, port, n, conc, style = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
 eab = sys.argv[7:9] if len(sys.argv) >= 9 else None
 acme = ACME(directory, ca, timeout=60, keepalive=True)
-key = Key.rsa(2048)
-r = acme.new_account(key, eab=acme.eab(eab[0], eab[1], key) if eab else None)
-if r.status not in (200, 201):
-    sys.exit("newAccount: %s" % r.describe())
-kid = r.location
-srv = Http01(port)
-keys = [Key.rsa(2048) for _ in range(n)]     # made before timing starts
-lock = threading.Lock()
 _post = acme.post
 
 
@@ -38,6 +30,14 @@ def post_retry(*a, **kw):
 
 
 acme.post = post_retry
+key = Key.rsa(2048)
+r = acme.new_account(key, eab=acme.eab(eab[0], eab[1], key) if eab else None)
+if r.status not in (200, 201):
+    sys.exit("newAccount: %s" % r.describe())
+kid = r.location
+lock = threading.Lock()
+srv = Http01(port)
+keys = [Key.rsa(2048) for _ in range(n)]     # made before timing starts
 done = {"ok": 0, "fail": 0}
 
 

@@ -10,7 +10,33 @@ struct tls_client {
 	struct tls_anchors cas;
 	struct tls_certs chain;      /* n == 0: no client certificate */
 	struct tls_key key;
+	br_ssl_session_parameters sess;   /* the last session, for resumption */
+	char sess_name[256];
+	int have_sess;
 };
+
+const br_ssl_session_parameters *
+tls_client_session(const struct tls_client *tc, const char *name)
+{
+	return tc->have_sess && strcmp(tc->sess_name, name) == 0 ? &tc->sess : NULL;
+}
+
+void
+tls_client_session_save(struct tls_client *tc, const char *name, const br_ssl_session_parameters *p)
+{
+	if (strlen(name) >= sizeof(tc->sess_name))
+		return;
+	tc->sess = *p;
+	strcpy(tc->sess_name, name);
+	tc->have_sess = 1;
+}
+
+void
+tls_client_session_forget(struct tls_client *tc)
+{
+	explicit_bzero(&tc->sess, sizeof(tc->sess));
+	tc->have_sess = 0;
+}
 
 int tls_client_setup_conn(struct tls_client *tc, br_ssl_client_context *cc,
     br_x509_minimal_context *xc, unsigned char *buf, size_t buflen);
@@ -47,6 +73,7 @@ tls_client_free(struct tls_client *tc)
 	tls_anchors_free(&tc->cas);
 	tls_certs_free(&tc->chain);
 	tls_key_free(&tc->key);
+	tls_client_session_forget(tc);
 	free(tc);
 }
 

@@ -4,6 +4,7 @@
  * engine context and one mono buffer (half duplex suits HTTP/1.1).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -15,7 +16,6 @@
 #include "util/err.h"
 #include "util/log.h"
 
-#define TLS_PEER_CERT_MAX 4096
 #define TLS_PUMP_TURNS 256      /* bound on engine steps per call */
 
 int tls_server_setup_conn(struct tls_server *ts, br_ssl_server_context *sc,
@@ -37,6 +37,8 @@ struct x509_capture {
 struct tls_conn {
 	br_ssl_engine_context *eng;
 	struct x509_capture *cap;
+	struct tls_client *client;   /* client side: where to keep the session */
+	char name[256];              /* client side: server name, "" for none */
 	int sock_err;          /* -errno of the last failed socket call */
 	unsigned char ready;
 	unsigned char eof;     /* peer closed the TCP stream */
@@ -127,6 +129,33 @@ static const br_x509_class cap_vtable = {
 	cap_end_cert, cap_end_chain, cap_get_pkey
 };
 
+struct x509_capture *
+tls_conn_capture_of(br_ssl_server_context *sc)
+{
+	struct tls_conn_srv *s = (struct tls_conn_srv *)((char *)sc - offsetof(struct tls_conn_srv, sc));
+
+	return s->h.cap;
+}
+
+size_t
+tls_capture_get(const struct x509_capture *cap, unsigned char *out, size_t outsz)
+{
+	if (cap->overflow || cap->ee_len == 0 || cap->ee_len > outsz)
+		return 0;
+	memcpy(out, cap->ee, cap->ee_len);
+	return cap->ee_len;
+}
+
+void
+tls_capture_set(struct x509_capture *cap, const unsigned char *der, size_t len)
+{
+	if (len > sizeof(cap->ee))
+		len = 0;
+	memcpy(cap->ee, der, len);
+	cap->ee_len = len;
+	cap->overflow = 0;
+}
+
 static void
 conn_seed(br_ssl_engine_context *eng)
 {
@@ -198,11 +227,20 @@ tls_conn_new_client(struct tls_conn **out, struct tls_client *tc, const char *se
 
 	if (c == NULL)
 		return ERR_NOMEM;
+	const br_ssl_session_parameters *sess;
+
 	memset(&c->h, 0, sizeof(c->h));
 	tls_client_setup_conn(tc, &c->cc, &c->xc, c->buf, sizeof(c->buf));
 	c->h.eng = &c->cc.eng;
+	c->h.client = tc;
+	if (server_name != NULL && strlen(server_name) < sizeof(c->h.name))
+		strcpy(c->h.name, server_name);
 	conn_seed(c->h.eng);
-	if (!br_ssl_client_reset(&c->cc, server_name, 0)) {
+	/* Resume the last session with this server: no certificates, no ECDHE, no signatures. */
+	sess = tls_client_session(tc, c->h.name);
+	if (sess != NULL)
+		br_ssl_engine_set_session_parameters(c->h.eng, sess);
+	if (!br_ssl_client_reset(&c->cc, server_name, sess != NULL)) {
 		free(c);
 		return ERR_TLS;
 	}
@@ -213,6 +251,19 @@ tls_conn_new_client(struct tls_conn **out, struct tls_client *tc, const char *se
 void
 tls_conn_free(struct tls_conn *c)
 {
+	if (c == NULL)
+		return;
+	if (c->client != NULL) {
+		if (c->ready && br_ssl_engine_last_error(c->eng) == BR_ERR_OK) {
+			br_ssl_session_parameters p;
+			br_ssl_engine_get_session_parameters(c->eng, &p);
+			tls_client_session_save(c->client, c->name, &p);
+			explicit_bzero(&p, sizeof(p));
+		} else if (br_ssl_engine_last_error(c->eng) != BR_ERR_OK &&
+		    br_ssl_engine_last_error(c->eng) != BR_ERR_IO) {
+			tls_client_session_forget(c->client);
+		}
+	}
 	free(c);   /* the header is the first member of every variant */
 }
 

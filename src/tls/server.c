@@ -11,7 +11,7 @@
 struct tls_server {
 	struct tls_key key;
 	struct tls_certs chain;
-	br_ssl_session_cache_lru cache;
+	struct tls_sess_cache cache;
 	unsigned char cache_mem[TLS_SESSION_CACHE_BYTES];
 	struct tls_anchors client_cas;     /* n > 0: client certificate required */
 };
@@ -28,7 +28,7 @@ server_new(struct tls_server **out)
 
 	if (ts == NULL)
 		return ERR_NOMEM;
-	br_ssl_session_cache_lru_init(&ts->cache, ts->cache_mem, sizeof(ts->cache_mem));
+	tls_sess_cache_init(&ts->cache, ts->cache_mem, sizeof(ts->cache_mem));
 	*out = ts;
 	return 0;
 }
@@ -74,8 +74,12 @@ tls_server_from_parts(struct tls_server **out, struct tls_key *key, struct tls_c
 int
 tls_server_require_client_cert(struct tls_server *ts, const char *ca_pem_path)
 {
+	int rc;
+
 	tls_anchors_free(&ts->client_cas);
-	return tls_anchors_load(&ts->client_cas, ca_pem_path);
+	if ((rc = tls_anchors_load(&ts->client_cas, ca_pem_path)) != 0)
+		return rc;
+	return tls_sess_cache_keep_peers(&ts->cache);
 }
 
 void
@@ -86,6 +90,7 @@ tls_server_free(struct tls_server *ts)
 	tls_key_free(&ts->key);
 	tls_certs_free(&ts->chain);
 	tls_anchors_free(&ts->client_cas);
+	tls_sess_cache_free(&ts->cache);
 	free(ts);
 }
 

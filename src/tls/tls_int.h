@@ -47,6 +47,40 @@ int tls_key_parse_pem(struct tls_key *k, const unsigned char *pem, size_t len);
 void tls_key_free(struct tls_key *k);
 
 
+#define TLS_PEER_CERT_MAX 4096
+#define TLS_PEER_SESSIONS 64    /* resumable sessions whose client certificate is kept */
+
+struct x509_capture;
+struct tls_peer_ent;
+
+/*
+ * The server's session cache: BearSSL's LRU cache, plus (on listeners that
+ * require client certificates) the client certificate of each session, so a
+ * resumed session keeps the identity proven in its full handshake. A session
+ * whose certificate is not kept is not resumed.
+ */
+struct tls_sess_cache {
+	const br_ssl_session_cache_class *vtable;
+	br_ssl_session_cache_lru lru;
+	struct tls_peer_ent *peers;     /* NULL: no client certificates to keep */
+	unsigned next;
+};
+
+void tls_sess_cache_init(struct tls_sess_cache *c, unsigned char *mem, size_t len);
+int tls_sess_cache_keep_peers(struct tls_sess_cache *c);
+void tls_sess_cache_free(struct tls_sess_cache *c);
+
+/* The capture (client certificate) of the server connection owning sc, or NULL. */
+struct x509_capture *tls_conn_capture_of(br_ssl_server_context *sc);
+/* Copy out / in a capture's end-entity certificate. */
+size_t tls_capture_get(const struct x509_capture *cap, unsigned char *out, size_t outsz);
+void tls_capture_set(struct x509_capture *cap, const unsigned char *der, size_t len);
+
+/* Client session resumption (client.c): what a new connection may resume, and saving it. */
+const br_ssl_session_parameters *tls_client_session(const struct tls_client *tc, const char *name);
+void tls_client_session_save(struct tls_client *tc, const char *name, const br_ssl_session_parameters *p);
+void tls_client_session_forget(struct tls_client *tc);
+
 /* Cipher suites, versions and algorithms common to server and client engines. */
 void tls_engine_setup(br_ssl_engine_context *eng, int rsa_key);
 
