@@ -167,6 +167,8 @@ bench: deps-test all $(O)/upki-acme-static
 	@O=$(O) BIN=$(O)/upki-acme-static SIM=$(SIM) bench/run
 	@echo "--- CPU per full http-01 issuance, side by side with pebble ---"
 	@O=$(O) BIN=$(O)/upki-acme-static SIM=$(SIM) bench/cpu
+	@echo "--- UPKI: 100 jobs, 30 s issuance, default rate limit ---"
+	@O=$(O) BIN=$(BIN) SIM=$(SIM) bench/upki
 
 clean:
 	rm -rf $(O)

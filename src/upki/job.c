@@ -1110,9 +1110,21 @@ batch_accept(struct upki_batch *b, struct store_txn *t, struct rec_job *j)
 	b->accepted++;
 	j->error[0] = '\0';
 	if (j->kind == REC_JOB_REVOKE) {
+		struct rec_cert c;
+		int rc;
+
 		j->state = REC_JOB_ISSUED;
 		log_info("upki: job %" PRIu64 ": UPKI accepted the revocation of serial %s", j->id,
 		    j->old_serial_dec);
+		/* The CA has the revocation: the certificate shows revoked (ACME, ARI) from now on. */
+		if (j->cert_id != 0 && store_cert_get(t, j->cert_id, &c) == 0 &&
+		    c.status != REC_CERT_REVOKED) {
+			c.status = REC_CERT_REVOKED;
+			c.reason = j->revoke_reason;
+			c.revoked_at = b->now;
+			if ((rc = store_cert_put(t, &c)) != 0)
+				return rc;
+		}
 	} else {
 		j->expected_at = j->submitted_at + b->u->cfg->upki_expected_delay_s;
 		j->next_attempt = 0;
