@@ -54,7 +54,6 @@ static const struct cfg_key cfg_keys[] = {
 	STR("upki_admin_email", upki_admin_email),
 	STR("upki_server_software", upki_server_software),
 	INT("upki_poll_interval", upki_poll_interval_s, 1, 86400),
-	BOOL("upki_sim", upki_sim),
 	{ "upki_connect", CT_UPKI_CONNECT, 0, 0, 0, 0 },
 	BOOL("upki_accept_san", upki_accept_san),
 	STR("upki_profile_ecc", upki_profile_ecc),

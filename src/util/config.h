@@ -62,7 +62,6 @@ struct config {
 	char upki_admin_email[CONFIG_STR_MAX];
 	char upki_server_software[CONFIG_STR_MAX];
 	int upki_poll_interval_s;           /* least seconds between bulk downloads */
-	int upki_sim;                       /* make run: start tests/upki-sim as the backend */
 	struct config_addr upki_connect;    /* connect here instead of resolving the URL host */
 	int has_upki_connect;
 	int upki_accept_san;                /* the UPKI profile takes CSRs with subjectAltName */
