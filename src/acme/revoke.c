@@ -4,6 +4,7 @@
 
 #include "acme/acme_int.h"
 #include "acme/issuer.h"
+#include "platform.h"
 #include "store/store.h"
 #include "util/b64.h"
 #include "util/err.h"
@@ -33,6 +34,43 @@ same_key(const struct jwk *k, const struct x509_pubkey *pk)
 	if (k->kty == JWK_EC && pk->type == X509_KEY_EC)
 		return k->ec.crv == pk->curve && k->ec.qlen == pk->pointlen &&
 		    memcmp(k->ec.q, pk->point, k->ec.qlen) == 0;
+	return 0;
+}
+
+struct authz_all {
+	uint64_t account_id;
+	const struct x509_cert *x;
+	int64_t now;
+	int ok;
+};
+
+/* RFC 8555 §7.6: an account holding valid authorizations for every name of the certificate. */
+static int
+authz_all_fn(struct store_txn *t, void *arg)
+{
+	struct authz_all *aa = arg;
+	const struct x509_san *san = &aa->x->ext.san;
+
+	aa->ok = san->n_dns > 0 && san->n_ip == 0;
+	for (unsigned i = 0; aa->ok && i < san->n_dns; i++) {
+		struct rec_ident id;
+		struct rec_authz az;
+		size_t n = san->dns[i].len;
+
+		if (n > REC_IDENT_MAX) {
+			aa->ok = 0;
+			break;
+		}
+		id.type = REC_IDENT_DNS;
+		for (size_t k = 0; k < n; k++) {
+			char ch = san->dns[i].p[k];
+			id.value[k] = (char)(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
+		}
+		id.value[n] = '\0';
+		if (store_authz_find(t, aa->account_id, &id, 0, &az) != 0 ||
+		    az.status != REC_AUTHZ_VALID || (az.expires != 0 && az.expires <= aa->now))
+			aa->ok = 0;
+	}
 	return 0;
 }
 
@@ -111,9 +149,14 @@ acme_revoke_cert(struct http_req *req, void *arg)
 		return;
 	}
 	if (p->has_acct ? r->c.account_id != p->acct.id : !same_key(&p->key, &x->key)) {
-		acme_problem(req, 403, "unauthorized",
-		    "sign with the account that ordered the certificate or with the certificate's key");
-		return;
+		struct authz_all aa = { p->has_acct ? p->acct.id : 0, x, platform_wall_s(), 0 };
+
+		if (!p->has_acct || store_read(acme_store(a), authz_all_fn, &aa) != 0 || !aa.ok) {
+			acme_problem(req, 403, "unauthorized", "sign with the account that ordered the "
+			    "certificate, an account with valid authorizations for all its names, or "
+			    "the certificate's key");
+			return;
+		}
 	}
 	if (r->c.status == REC_CERT_REVOKED) {
 		acme_problem(req, 400, "alreadyRevoked", "the certificate is already revoked");

@@ -34,7 +34,7 @@ r = acme.post(url, inner, bkey, kid=rb.location)
 print("conflict=%d loc=%s" % (r.status, r.location == kid))
 srv = Http01(int(os.environ["HTTP01_PORT"]))
 certs = []
-for n, name in enumerate(["rev1.example.ac.jp", "rev2.example.ac.jp"]):
+for n, name in enumerate(["rev1.example.ac.jp", "rev2.example.ac.jp", "rev3.example.ac.jp"]):
     s.new_order("a", [name], save_as="o%d" % n).expect(201)
     s.start_challenges("a", "o%d" % n, srv)
     s.wait_order("a", "o%d" % n)
@@ -60,6 +60,15 @@ print("revoke=%d" % r.status)
 der2 = certs[1][0].public_bytes(__import__("cryptography.hazmat.primitives.serialization", fromlist=["x"]).Encoding.DER)
 r = acme.post(rv, {"certificate": b64u(der2)}, certs[1][1])
 print("bykey=%d" % r.status)
+# RFC 8555 §7.6: an account with valid authorizations for all the names may revoke.
+der3 = certs[2][0].public_bytes(__import__("cryptography.hazmat.primitives.serialization", fromlist=["x"]).Encoding.DER)
+r = s.post_as("b", rv, {"certificate": b64u(der3)})
+print("b_noauthz=%d" % r.status)
+s.new_order("b", ["rev3.example.ac.jp"], save_as="b3").expect(201)
+s.start_challenges("b", "b3", srv)
+s.wait_order("b", "b3")
+r = s.post_as("b", rv, {"certificate": b64u(der3)})
+print("b_authz=%d" % r.status)
 # ARI: the window of a revoked certificate moves into the past.
 c = certs[0][0]
 aki = c.extensions.get_extension_for_oid(ExtensionOID.AUTHORITY_KEY_IDENTIFIER).value.key_identifier
@@ -83,10 +92,12 @@ check_match "keyChange succeeds" "^keychange=200" "$out"
 check_match "the new key signs for the account" "^newkey=200" "$out"
 check_match "the old key no longer does" "^oldkey=400 urn:ietf:params:acme:error:(malformed|badSignatureAlgorithm|unauthorized)" "$out"
 check_match "a key in use by another account: 409 with its Location" "^conflict=409 loc=True" "$out"
-check_match "two certificates issued" "^issued=2" "$out"
+check_match "three certificates issued" "^issued=3" "$out"
 check_match "another account may not revoke: unauthorized" "^other=403 urn:ietf:params:acme:error:unauthorized" "$out"
 check_match "reason 7 is badRevocationReason" "^badreason=400 urn:ietf:params:acme:error:badRevocationReason" "$out"
 check_match "the owning account revokes" "^revoke=200" "$out"
 check_match "the certificate's key revokes" "^bykey=200" "$out"
+check_match "an account without authorizations for the names may not revoke" "^b_noauthz=403" "$out"
+check_match "an account with valid authorizations for all the names may" "^b_authz=200" "$out"
 check_match "ARI moves the revoked certificate's window into the past" "^ari=200 past=True" "$out"
 finish
