@@ -12,6 +12,7 @@
 #include "platform.h"
 #include "upki/upki_int.h"
 #include "util/err.h"
+#include "util/file.h"
 #include "util/log.h"
 #include "x509/pem.h"
 #include "x509/x509.h"
@@ -42,41 +43,6 @@ chain_same_name(const struct x509_name *a, const struct x509_name *b)
 	    memcmp(a->der, b->der, a->der_len) == 0;
 }
 
-static int
-chain_read_file(const char *path, char **out, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *p = NULL;
-	size_t n = 0;
-	int rc = 0;
-
-	*out = NULL;
-	if (f == NULL)
-		return -errno;
-	p = malloc(CHAIN_FILE_MAX + 1);
-	if (p == NULL) {
-		rc = ERR_NOMEM;
-		goto out;
-	}
-	n = fread(p, 1, CHAIN_FILE_MAX + 1, f);
-	if (ferror(f)) {
-		rc = -EIO;
-		goto out;
-	}
-	if (n > CHAIN_FILE_MAX) {
-		rc = ERR_TOOBIG;
-		goto out;
-	}
-	p[n] = '\0';
-	*out = p;
-	*len = n;
-	p = NULL;
-out:
-	free(p);
-	fclose(f);
-	return rc;
-}
-
 int
 upki_chains_load(struct upki_chains **out, const char *path)
 {
@@ -91,7 +57,7 @@ upki_chains_load(struct upki_chains **out, const char *path)
 		return ERR_NOMEM;
 	if (path == NULL || path[0] == '\0')
 		goto done;
-	if ((rc = chain_read_file(path, &text, &len)) != 0) {
+	if ((rc = file_read_all(path, CHAIN_FILE_MAX, &text, &len)) != 0) {
 		log_err("upki: upki_chain %s: %s", path, err_str(rc));
 		goto out;
 	}

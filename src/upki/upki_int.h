@@ -12,6 +12,7 @@
 #include "acme/issuer.h"
 #include "store/records.h"
 #include "upki/result_page.h"
+#include "upki/upki_profile.h"
 #include "upki/upki.h"
 #include "util/buf.h"
 
@@ -37,12 +38,7 @@ struct x509_cert;
 #define UPKI_BACKOFF_MAX_S 3600      /* longest wait between two tries */
 #define UPKI_COMPLETE_BATCH 16       /* certificates stored per commit while streaming */
 
-#define UPKI_PATH_DEFAULT "/upki-odcert"           /* [D] context of the web app */
-#define UPKI_PATH_LOGIN "/lra/SSLLogin.do"         /* [D] */
-#define UPKI_PATH_MENU "/lra/MainMenu.do"          /* [S] */
-#define UPKI_PATH_UPLOAD "/lra/SP1011.do"          /* [X] form action */
-#define UPKI_PATH_BULK "/lra/syomeiDL_S.do"        /* [X] server-certificate bulk TSV */
-#define UPKI_FORM_UPLOAD "SP1011"                  /* [D] forwardName / form name */
+/* Web-app paths and form names: upki_profile.h (one place for every [I]/[X] fact). */
 #define UPKI_COOKIE_MAX 512
 
 /* Where the UPKI web application is, from upki_url and upki_connect. */

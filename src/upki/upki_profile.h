@@ -52,8 +52,7 @@
 
 /* ---- the web application (UPKI.md §5, §10) ------------------------------------ */
 /*
- * Identical copies of these also sit in upki_int.h (identical redefinitions
- * are allowed); the backend can drop its copies and use these.
+ * The backend uses these (upki_int.h includes this header).
  */
 #define UPKI_PATH_DEFAULT "/upki-odcert"           /* [D] context of the web app */
 #define UPKI_PATH_LOGIN "/lra/SSLLogin.do"         /* [D] */
