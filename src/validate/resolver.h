@@ -40,15 +40,17 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "autoconf.h"
+
 struct event_base;
 struct resolver;
 
-#define RESOLVER_MAX_PENDING 256      /* queries in flight per resolver (addrs counts once) */
+#define RESOLVER_MAX_PENDING CONFIG_RESOLVER_MAX_PENDING /* queries in flight (addrs counts once) */
 #define RESOLVER_NAME_MAX 253         /* presentation length, without a trailing dot */
 #define RESOLVER_MAX_ADDRS 16         /* at most RESOLVER_MAX_ADDRS / 2 per family */
-#define RESOLVER_MAX_TXT 16           /* TXT RRs per answer */
+#define RESOLVER_MAX_TXT CONFIG_RESOLVER_MAX_TXT  /* TXT RRs per answer (Kconfig) */
 #define RESOLVER_TXT_MAX 1024         /* bytes of one TXT RR, its strings concatenated */
-#define RESOLVER_MAX_CAA 16           /* CAA RRs per answer */
+#define RESOLVER_MAX_CAA CONFIG_RESOLVER_MAX_CAA  /* CAA RRs per answer (Kconfig) */
 #define RESOLVER_CAA_TAG_MAX 255      /* the tag length is one octet */
 #define RESOLVER_CAA_VALUE_MAX 1024
 #define RESOLVER_TIMEOUT_MS_MAX 60000

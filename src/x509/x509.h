@@ -20,15 +20,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "autoconf.h"
+
 #include "x509/der.h"
 
 /* ---- limits ---- */
-#define X509_DER_MAX 32768        /* largest CSR or certificate accepted */
-#define X509_SAN_MAX 100          /* subjectAltName entries (all types together) */
+#define X509_DER_MAX CONFIG_X509_DER_MAX   /* largest CSR or certificate accepted (Kconfig) */
+#define X509_SAN_MAX CONFIG_X509_SAN_MAX   /* subjectAltName entries, all types together (Kconfig) */
 #define X509_DNSNAME_MAX 253      /* bytes in one dNSName */
 #define X509_NAME_VALUE_MAX 256   /* bytes in one DN attribute value (UTF-8) */
 #define X509_NAME_RDN_MAX 32      /* RDNs in one Name */
-#define X509_EXT_MAX 32           /* extensions in one certificate or CSR */
+#define X509_EXT_MAX CONFIG_X509_EXT_MAX   /* extensions in one certificate or CSR (Kconfig) */
 #define X509_EXT_OTHER_MAX 16     /* unrecognised extensions whose OIDs are kept */
 #define X509_SERIAL_MAX 20        /* serial number bytes (RFC 5280 §4.1.2.2) */
 #define X509_SIG_MAX 1024         /* signature bytes a sign callback may return */
