@@ -155,8 +155,18 @@ conn_free(struct http_conn *c)
 		event_del(&c->ev);
 	event_del(&c->timer);
 	if (c->tls != NULL) {
+		unsigned char sink[4096];
+
 		tls_conn_close(c->tls, c->fd);
 		tls_conn_free(c->tls);
+		/*
+		 * Unread bytes make close() send a reset, which can overtake what we
+		 * sent last: read what already arrived (bounded) so the peer sees an
+		 * orderly end of stream.
+		 */
+		shutdown(c->fd, SHUT_WR);
+		for (int i = 0; i < 16 && recv(c->fd, sink, sizeof(sink), MSG_DONTWAIT) > 0; i++)
+			;
 	}
 	close(c->fd);
 	buf_free(&c->in);
