@@ -311,7 +311,17 @@ upki_sched(struct upki *u)
 		if (due > now) {
 			need = sched_min(need, due);
 		} else {
-			unsigned m = sched_overdue_mult(u->cfg, now - due);
+			/*
+			 * Slow down by how overdue the job was at the last download, not
+			 * now: measured now, every wake-up finds it later still and moves
+			 * the next poll further out, and no poll ever happens.
+			 */
+			int64_t ref = now;
+			unsigned m;
+
+			if (u->have_last_bulk)
+				ref = now - (int64_t)((platform_mono_ms() - u->last_bulk_ms) / 1000);
+			m = sched_overdue_mult(u->cfg, ref > due ? ref - due : 0);
 
 			need = now;
 			if (m < mult)
