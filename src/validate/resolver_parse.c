@@ -179,8 +179,14 @@ resolver_rdata_txt(const uint8_t *rd, size_t rdlen, struct resolver_txt *t)
 	return 0;
 }
 
-int
-resolver_reply_txt(const uint8_t *msg, size_t len, struct resolver_txt *out, int max, int *n)
+/*
+ * The answer RRs of type in msg, each parsed by parse into out[i] (NULL: count
+ * and check only). More than max: ERR_TOOBIG, never a silent cut (dropping a
+ * CAA record could change the outcome).
+ */
+static int
+reply_collect(const uint8_t *msg, size_t len, unsigned type, void *out, size_t elem,
+    int max, int *n, int (*parse)(const uint8_t *rd, size_t rdlen, void *dst))
 {
 	struct dns_walk w;
 	int got = 0;
@@ -198,11 +204,11 @@ resolver_reply_txt(const uint8_t *msg, size_t len, struct resolver_txt *out, int
 		rc = dns_walk_next(&w, &t, &k, &rd, &rdlen);
 		if (rc <= 0)
 			break;
-		if (t != RESOLVER_TYPE_TXT || k != DNS_CLASS_IN)
+		if (t != type || k != DNS_CLASS_IN)
 			continue;
 		if (got >= max)
 			return ERR_TOOBIG;
-		rc = resolver_rdata_txt(rd, rdlen, out != NULL ? &out[got] : NULL);
+		rc = parse(rd, rdlen, out != NULL ? (char *)out + elem * (size_t)got : NULL);
 		if (rc < 0)
 			return rc;
 		got++;
@@ -211,6 +217,18 @@ resolver_reply_txt(const uint8_t *msg, size_t len, struct resolver_txt *out, int
 		return rc;
 	*n = got;
 	return 0;
+}
+
+static int
+txt_parse(const uint8_t *rd, size_t rdlen, void *dst)
+{
+	return resolver_rdata_txt(rd, rdlen, dst);
+}
+
+int
+resolver_reply_txt(const uint8_t *msg, size_t len, struct resolver_txt *out, int max, int *n)
+{
+	return reply_collect(msg, len, RESOLVER_TYPE_TXT, out, sizeof(*out), max, n, txt_parse);
 }
 
 /* RFC 8659 section 4.1.1: flags octet, tag length octet, tag, value (the rest). */
@@ -239,38 +257,16 @@ resolver_rdata_caa(const uint8_t *rd, size_t rdlen, struct resolver_caa *c)
 	return 0;
 }
 
+static int
+caa_parse(const uint8_t *rd, size_t rdlen, void *dst)
+{
+	return resolver_rdata_caa(rd, rdlen, dst);
+}
+
 int
 resolver_reply_caa(const uint8_t *msg, size_t len, struct resolver_caa *out, int max, int *n)
 {
-	struct dns_walk w;
-	int got = 0;
-	int rc;
-
-	*n = 0;
-	rc = dns_walk_open(&w, msg, len);
-	if (rc < 0)
-		return rc;
-	for (;;) {
-		unsigned t, k;
-		const uint8_t *rd;
-		size_t rdlen;
-
-		rc = dns_walk_next(&w, &t, &k, &rd, &rdlen);
-		if (rc <= 0)
-			break;
-		if (t != RESOLVER_TYPE_CAA || k != DNS_CLASS_IN)
-			continue;
-		if (got >= max)
-			return ERR_TOOBIG;
-		rc = resolver_rdata_caa(rd, rdlen, out != NULL ? &out[got] : NULL);
-		if (rc < 0)
-			return rc;
-		got++;
-	}
-	if (rc < 0)
-		return rc;
-	*n = got;
-	return 0;
+	return reply_collect(msg, len, RESOLVER_TYPE_CAA, out, sizeof(*out), max, n, caa_parse);
 }
 
 static int
