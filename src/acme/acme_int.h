@@ -95,7 +95,6 @@ struct store *acme_store(const struct acme *a);
 
 void acme_directory_get(struct http_req *req, void *arg);
 void acme_healthz_get(struct http_req *req, void *arg);
-void acme_not_implemented(struct http_req *req, void *arg);
 void acme_new_nonce(struct http_req *req, void *arg);
 void acme_new_account(struct http_req *req, void *arg);
 void acme_account_post(struct http_req *req, void *arg);

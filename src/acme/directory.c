@@ -71,10 +71,3 @@ acme_healthz_get(struct http_req *req, void *arg)
 	(void)arg;
 	http_reply(req, 200, "text/plain", "ok\n", 3);
 }
-
-void
-acme_not_implemented(struct http_req *req, void *arg)
-{
-	(void)arg;
-	acme_problem(req, 501, "serverInternal", "this resource is not implemented yet");
-}

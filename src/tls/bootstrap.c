@@ -26,7 +26,6 @@
 #define BOOT_NAMES_MAX 16
 #define BOOT_DER_MAX 4096
 
-int tls_server_from_parts(struct tls_server **out, struct tls_key *key, struct tls_certs *chain);
 
 struct boot_names {
 	char dns[BOOT_NAMES_MAX][254];

@@ -38,8 +38,6 @@ tls_client_session_forget(struct tls_client *tc)
 	tc->have_sess = 0;
 }
 
-int tls_client_setup_conn(struct tls_client *tc, br_ssl_client_context *cc,
-    br_x509_minimal_context *xc, unsigned char *buf, size_t buflen);
 
 int
 tls_client_new(struct tls_client **out, const char *ca_pem_path, const char *cert_path,

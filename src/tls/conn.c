@@ -18,11 +18,6 @@
 
 #define TLS_PUMP_TURNS 256      /* bound on engine steps per call */
 
-int tls_server_setup_conn(struct tls_server *ts, br_ssl_server_context *sc,
-    unsigned char *buf, size_t buflen);
-const struct tls_anchors *tls_server_client_cas(const struct tls_server *ts);
-int tls_client_setup_conn(struct tls_client *tc, br_ssl_client_context *cc,
-    br_x509_minimal_context *xc, unsigned char *buf, size_t buflen);
 
 /* Wraps br_x509_minimal to keep a copy of the end-entity certificate. */
 struct x509_capture {

@@ -16,10 +16,6 @@ struct tls_server {
 	struct tls_anchors client_cas;     /* n > 0: client certificate required */
 };
 
-/* Exposed to conn.c through these accessors, so the struct stays private here. */
-int tls_server_setup_conn(struct tls_server *ts, br_ssl_server_context *sc,
-    unsigned char *buf, size_t buflen);
-const struct tls_anchors *tls_server_client_cas(const struct tls_server *ts);
 
 static int
 server_new(struct tls_server **out)
@@ -52,8 +48,6 @@ out:
 	return rc;
 }
 
-/* Used by bootstrap.c, which makes the key and chain itself. */
-int tls_server_from_parts(struct tls_server **out, struct tls_key *key, struct tls_certs *chain);
 
 int
 tls_server_from_parts(struct tls_server **out, struct tls_key *key, struct tls_certs *chain)

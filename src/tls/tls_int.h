@@ -81,6 +81,15 @@ const br_ssl_session_parameters *tls_client_session(const struct tls_client *tc,
 void tls_client_session_save(struct tls_client *tc, const char *name, const br_ssl_session_parameters *p);
 void tls_client_session_forget(struct tls_client *tc);
 
+/* Between the files of src/tls/: engine set-up per connection, the parts of a server. */
+int tls_server_setup_conn(struct tls_server *ts, br_ssl_server_context *sc,
+    unsigned char *buf, size_t buflen);
+const struct tls_anchors *tls_server_client_cas(const struct tls_server *ts);
+int tls_client_setup_conn(struct tls_client *tc, br_ssl_client_context *cc,
+    br_x509_minimal_context *xc, unsigned char *buf, size_t buflen);
+/* A server from a key and chain made elsewhere (bootstrap.c); takes them over. */
+int tls_server_from_parts(struct tls_server **out, struct tls_key *key, struct tls_certs *chain);
+
 /* Cipher suites, versions and algorithms common to server and client engines. */
 void tls_engine_setup(br_ssl_engine_context *eng, int rsa_key);
 
