@@ -58,7 +58,13 @@ SIM_SRCS  := $(wildcard tests/upki-sim/*.c)
         deps deps-test deps-run clean distclean help
 all: $(BIN) $(if $(SIM_SRCS),$(SIM))
 
-$(O)/obj/%.o: %.c $(O)/include/autoconf.h
+# A change of compiler or flags (e.g. WERROR=1) rebuilds every object: the stamp
+# is rewritten only when the flags differ from the last build's.
+FLAGS_STAMP := $(O)/.flags
+FLAGS_NOW   := $(CC) $(CPPFLAGS) $(CFLAGS)
+$(shell mkdir -p $(O); [ "$$(cat $(FLAGS_STAMP) 2>/dev/null)" = '$(FLAGS_NOW)' ] || printf '%s\n' '$(FLAGS_NOW)' > $(FLAGS_STAMP))
+
+$(O)/obj/%.o: %.c $(O)/include/autoconf.h $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
@@ -139,7 +145,15 @@ $(foreach t,$(patsubst tests/unit/%.c,%,$(UNIT_SRCS)),$(eval $(call unit_rule,$(
 check: deps-test
 	@$(MAKE) --no-print-directory WERROR=1 all $(UNIT_BINS) fuzz-build
 	@O=$(O) BIN=$(BIN) SIM=$(SIM) FUZZ_SECONDS=$(or $(FUZZ_SECONDS),5) tests/run-all $(TESTS)
-test: check
+# make test T=NAME [T=...]: one unit test (tests/unit/test_NAME.c) or integration
+# script (tests/integration/t_NAME.sh) by name; without T, the same as check.
+test: deps-test
+ifeq ($(T),)
+	@$(MAKE) --no-print-directory check
+else
+	@$(MAKE) --no-print-directory WERROR=1 all $(UNIT_BINS)
+	@O=$(O) BIN=$(BIN) SIM=$(SIM) tests/run-all $(T)
+endif
 unit: $(UNIT_BINS)
 	@O=$(O) tests/run-all unit
 

@@ -13,6 +13,7 @@
 #include "util/config.h"
 #include "util/err.h"
 #include "util/log.h"
+#include "util/str.h"
 
 #define ORDERS_PAGE 50
 
@@ -79,7 +80,7 @@ parse_contacts(struct http_req *req, const struct json_doc *d, int arr, struct r
 			acme_problem(req, 400, "invalidContact", "a contact is not a string or too long");
 			return ERR_MALFORMED;
 		}
-		if (strncmp(c, "mailto:", 7) != 0) {
+		if (strncmp(c, STR_LIT("mailto:")) != 0) {
 			acme_problem(req, 400, "unsupportedContact", "only mailto: contacts are accepted");
 			return ERR_UNSUPPORTED;
 		}
@@ -351,7 +352,7 @@ orders_list(struct acme *a, struct http_req *req, const struct rec_account *acct
 
 	memset(&l, 0, sizeof(l));
 	l.acct = acct->id;
-	if (req->query != NULL && strncmp(req->query, "cursor=", 7) == 0)
+	if (req->query != NULL && strncmp(req->query, STR_LIT("cursor=")) == 0)
 		l.after = strtoull(req->query + 7, NULL, 10);
 	if (store_read(acme_store(a), orders_fn, &l) != 0) {
 		acme_problem(req, 500, "serverInternal", "cannot list orders");

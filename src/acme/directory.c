@@ -5,6 +5,7 @@
 #include "acme/acme_int.h"
 #include "json/json.h"
 #include "util/config.h"
+#include "util/str.h"
 
 static void
 url_member(struct json_w *w, const struct acme *a, const char *key, const char *path)
@@ -69,5 +70,5 @@ void
 acme_healthz_get(struct http_req *req, void *arg)
 {
 	(void)arg;
-	http_reply(req, 200, "text/plain", "ok\n", 3);
+	http_reply(req, 200, "text/plain", STR_LIT("ok\n"));
 }

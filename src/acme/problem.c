@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "acme/acme_int.h"
+#include "util/str.h"
 #include "json/json.h"
 #include "util/log.h"
 
@@ -28,7 +29,7 @@ acme_problem(struct http_req *req, int status, const char *type, const char *det
 	    type, detail);
 	if (n < 0) {
 		http_reply(req, 500, "application/problem+json",
-		    "{\"type\":\"" ACME_ERR_PREFIX "serverInternal\",\"status\":500}", 67);
+		    STR_LIT("{\"type\":\"" ACME_ERR_PREFIX "serverInternal\",\"status\":500}"));
 		return;
 	}
 	http_reply(req, status, "application/problem+json", body, (size_t)n);

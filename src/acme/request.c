@@ -14,6 +14,7 @@
 #include "store/store.h"
 #include "util/err.h"
 #include "util/log.h"
+#include "util/str.h"
 
 struct store *
 acme_store(const struct acme *a)
@@ -36,7 +37,7 @@ acme_path_id(const char *path, const char *kind, uint64_t *id, const char **rest
 	uint64_t v = 0;
 	const char *p;
 
-	if (strncmp(path, "/acme/", 6) != 0 || strncmp(path + 6, kind, kl) != 0 ||
+	if (strncmp(path, STR_LIT("/acme/")) != 0 || strncmp(path + 6, kind, kl) != 0 ||
 	    path[6 + kl] != '/')
 		return ERR_NOTFOUND;
 	p = path + 7 + kl;

@@ -7,6 +7,7 @@
 
 #include "http/resp_parse.h"
 #include "util/err.h"
+#include "util/str.h"
 
 enum resp_state {
 	PS_HEAD,
@@ -78,7 +79,7 @@ resp_line_next(char **s, char *end, char **line)
 static int
 resp_status_line(struct http_client_resp *r, char *line)
 {
-	if (strncmp(line, "HTTP/1.", 7) != 0 || line[7] < '0' || line[7] > '9' || line[8] != ' ')
+	if (strncmp(line, STR_LIT("HTTP/1.")) != 0 || line[7] < '0' || line[7] > '9' || line[8] != ' ')
 		return ERR_PROTOCOL;
 	r->minor = line[7] - '0';
 	for (int i = 9; i < 12; i++)

@@ -26,6 +26,7 @@
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/log.h"
+#include "util/str.h"
 
 #define HTTP_MAX_LISTENERS 4
 #define HTTP_RESP_MAX (16u << 20)
@@ -317,7 +318,7 @@ conn_parse_head(struct http_conn *c, size_t *content_length, const char **why)
 		r->minor = 1;
 	else if (strcmp(sp2 + 1, "HTTP/1.0") == 0)
 		r->minor = 0;
-	else if (strncmp(sp2 + 1, "HTTP/", 5) == 0) {
+	else if (strncmp(sp2 + 1, STR_LIT("HTTP/")) == 0) {
 		*why = "only HTTP/1.0 and HTTP/1.1 are served";
 		return 505;
 	} else {

@@ -5,6 +5,7 @@
 #include "jose/jws.h"
 #include "util/b64.h"
 #include "util/err.h"
+#include "util/str.h"
 
 static const char *const jws_alg_names[JWS__MAX] = {
 	[JWS_RS256] = "RS256",
@@ -234,7 +235,7 @@ jws_hash_input(const struct jws *j, const br_hash_class *hc, unsigned char *out)
 
 	hc->init(&ctx.vtable);
 	hc->update(&ctx.vtable, j->prot, j->prot_len);
-	hc->update(&ctx.vtable, ".", 1);
+	hc->update(&ctx.vtable, STR_LIT("."));
 	hc->update(&ctx.vtable, j->payload_b64, j->payload_b64_len);
 	hc->out(&ctx.vtable, out);
 	return (hc->desc >> BR_HASHDESC_OUT_OFF) & BR_HASHDESC_OUT_MASK;
@@ -320,7 +321,7 @@ jws_verify_hmac(const struct jws *j, const unsigned char *key, size_t keylen)
 	br_hmac_key_init(&kc, &br_sha256_vtable, key, keylen);
 	br_hmac_init(&hc, &kc, 0);
 	br_hmac_update(&hc, j->prot, j->prot_len);
-	br_hmac_update(&hc, ".", 1);
+	br_hmac_update(&hc, STR_LIT("."));
 	br_hmac_update(&hc, j->payload_b64, j->payload_b64_len);
 	br_hmac_out(&hc, mac);
 	return jws_ct_eq(mac, j->sig, sizeof mac) ? 0 : ERR_BADSIG;

@@ -14,6 +14,7 @@
 #include "json/json.h"
 #include "util/b64.h"
 #include "util/err.h"
+#include "util/str.h"
 
 /*
  * jsmn writes its tokens straight into the caller's json_tok array (same size
@@ -297,11 +298,11 @@ walk_primitive(struct walk *w)
 		return ERR_MALFORMED;
 	s = w->js + r.start;
 	n = (size_t)(r.end - r.start);
-	if (n == 4 && memcmp(s, "true", 4) == 0)
+	if (n == 4 && memcmp(s, STR_LIT("true")) == 0)
 		type = JSON_TRUE;
-	else if (n == 5 && memcmp(s, "false", 5) == 0)
+	else if (n == 5 && memcmp(s, STR_LIT("false")) == 0)
 		type = JSON_FALSE;
-	else if (n == 4 && memcmp(s, "null", 4) == 0)
+	else if (n == 4 && memcmp(s, STR_LIT("null")) == 0)
 		type = JSON_NULL;
 	else if (num_check(s, n, &is_int) == 0)
 		type = JSON_NUMBER;
@@ -800,7 +801,7 @@ w_value(struct json_w *w)
 		return 0;
 	}
 	if (!(w->first_bits & w_bit(w)))
-		w_put(w, ",", 1);
+		w_put(w, STR_LIT(","));
 	w->first_bits &= ~w_bit(w);
 	return w->err ? -1 : 0;
 misuse:
@@ -832,7 +833,7 @@ w_string(struct json_w *w, const char *s, size_t n)
 	size_t run = 0, i = 0, k;
 	const char *esc;
 
-	w_put(w, "\"", 1);
+	w_put(w, STR_LIT("\""));
 	while (i < n && w->err == 0) {
 		unsigned char c = u[i];
 		esc = NULL;
@@ -878,11 +879,11 @@ w_string(struct json_w *w, const char *s, size_t n)
 		run = ++i;
 	}
 	w_put(w, s + run, i - run);
-	w_put(w, "\"", 1);
+	w_put(w, STR_LIT("\""));
 }
 
 static void
-w_open(struct json_w *w, const char *c, int obj)
+w_open(struct json_w *w, char c, int obj)
 {
 	if (w_value(w) < 0)
 		return;
@@ -890,7 +891,7 @@ w_open(struct json_w *w, const char *c, int obj)
 		w_fail(w, ERR_MALFORMED);
 		return;
 	}
-	w_put(w, c, 1);
+	w_put(w, &c, 1);
 	w->depth++;
 	w->first_bits |= w_bit(w);
 	if (obj)
@@ -900,7 +901,7 @@ w_open(struct json_w *w, const char *c, int obj)
 }
 
 static void
-w_close(struct json_w *w, const char *c, int obj)
+w_close(struct json_w *w, char c, int obj)
 {
 	if (w->err)
 		return;
@@ -908,7 +909,7 @@ w_close(struct json_w *w, const char *c, int obj)
 		w_fail(w, ERR_MALFORMED);
 		return;
 	}
-	w_put(w, c, 1);
+	w_put(w, &c, 1);
 	w->depth--;
 	w_value_done(w);
 }
@@ -916,25 +917,25 @@ w_close(struct json_w *w, const char *c, int obj)
 void
 json_w_obj_begin(struct json_w *w)
 {
-	w_open(w, "{", 1);
+	w_open(w, '{', 1);
 }
 
 void
 json_w_obj_end(struct json_w *w)
 {
-	w_close(w, "}", 1);
+	w_close(w, '}', 1);
 }
 
 void
 json_w_arr_begin(struct json_w *w)
 {
-	w_open(w, "[", 0);
+	w_open(w, '[', 0);
 }
 
 void
 json_w_arr_end(struct json_w *w)
 {
-	w_close(w, "]", 0);
+	w_close(w, ']', 0);
 }
 
 void
@@ -947,10 +948,10 @@ json_w_key(struct json_w *w, const char *k)
 		return;
 	}
 	if (!(w->first_bits & w_bit(w)))
-		w_put(w, ",", 1);
+		w_put(w, STR_LIT(","));
 	w->first_bits &= ~w_bit(w);
 	w_string(w, k, strlen(k));
-	w_put(w, ":", 1);
+	w_put(w, STR_LIT(":"));
 	w->want_value = 1;
 }
 
@@ -988,7 +989,7 @@ json_w_b64url(struct json_w *w, const void *p, size_t n)
 		return;
 	}
 	w->len += enc;
-	w_put(w, "\"", 1);
+	w_put(w, STR_LIT("\""));
 	w_value_done(w);
 }
 
@@ -1017,9 +1018,9 @@ json_w_bool(struct json_w *w, int v)
 	if (w_value(w) < 0)
 		return;
 	if (v)
-		w_put(w, "true", 4);
+		w_put(w, STR_LIT("true"));
 	else
-		w_put(w, "false", 5);
+		w_put(w, STR_LIT("false"));
 	w_value_done(w);
 }
 
@@ -1028,7 +1029,7 @@ json_w_null(struct json_w *w)
 {
 	if (w_value(w) < 0)
 		return;
-	w_put(w, "null", 4);
+	w_put(w, STR_LIT("null"));
 	w_value_done(w);
 }
 

@@ -36,7 +36,7 @@ upki_endpoint_parse(struct upki_endpoint *ep, const struct config *cfg, char *er
 	size_t hl, pl;
 
 	memset(ep, 0, sizeof(*ep));
-	if (strncmp(url, "https://", 8) != 0) {
+	if (strncmp(url, STR_LIT("https://")) != 0) {
 		snprintf(err, errsz, "upki_url: '%s' must start with https://", url);
 		return ERR_CONFIG;
 	}

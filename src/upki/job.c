@@ -76,7 +76,7 @@ nm_hash(struct nm *v, size_t n, uint8_t out[REC_SHA256_LEN])
 				ch = (unsigned char)(ch - 'A' + 'a');
 			br_sha256_update(&h, &ch, 1);
 		}
-		br_sha256_update(&h, "\n", 1);
+		br_sha256_update(&h, STR_LIT("\n"));
 	}
 	br_sha256_out(&h, out);
 }

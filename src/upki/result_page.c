@@ -9,6 +9,7 @@
 #include "upki/sjis.h"
 #include "upki/upki_profile.h"
 #include "util/err.h"
+#include "util/str.h"
 
 #define RP_SEG_MAX 4096 /* a longer text run is read in pieces */
 #define RP_CELL_MAX 32
@@ -236,10 +237,10 @@ rp_row_end(struct rp *p)
 	if (al == 0 || al > 6 || !rp_num(a, al, &i, 6, &seq) || i != al)
 		return;
 	if ((bl == 2 && strncasecmp(b, UPKI_TEXT_RESULT_OK, 2) == 0) ||
-	    (bl == 6 && memcmp(b, "ＯＫ", 6) == 0))
+	    (bl == 6 && memcmp(b, STR_LIT("ＯＫ")) == 0))
 		ok = 1;
 	else if ((bl == 2 && strncasecmp(b, UPKI_TEXT_RESULT_NG, 2) == 0) ||
-	    (bl == 6 && memcmp(b, "ＮＧ", 6) == 0))
+	    (bl == 6 && memcmp(b, STR_LIT("ＮＧ")) == 0))
 		ok = 0;
 	else
 		return;

@@ -8,6 +8,7 @@
 #include "upki/sjis.h"
 #include "upki/tsv_write.h"
 #include "util/err.h"
+#include "util/str.h"
 
 #define CSR_PEM_INPUT_MAX 16384 /* far above any CSR UPKI takes */
 #define DNSNAMES_INPUT_MAX 64   /* names passed in, before the UPKI count rule */
@@ -285,7 +286,7 @@ tsv_dn_cn(const char *dn, char *out, size_t outsz)
 
 	for (size_t i = 0; i + 3 <= n; i++) {
 		if ((i == 0 || (dn[i - 1] == ',' && (i < 2 || dn[i - 2] != '\\'))) &&
-		    strncmp(dn + i, "CN=", 3) == 0) {
+		    strncmp(dn + i, STR_LIT("CN=")) == 0) {
 			for (i += 3; i < n && dn[i] != ','; i++) {
 				if (dn[i] == '\\' && i + 1 < n)
 					i++;

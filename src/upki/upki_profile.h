@@ -1,7 +1,7 @@
 /*
  * upki_profile.h: every fact about NII's UPKI issuance support system that the
  * gateway (and tests/upki-sim) relies on, in one place, tagged as in
- * /work/shared/UPKI.md:
+ * docs/UPKI.md:
  *   [D] documented by NII/SECOM or a university, [S] secondary (third-party
  *   code talking to the real system), [I] our inference, [X] invented for the
  *   simulator because nothing is public.

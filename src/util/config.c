@@ -9,6 +9,7 @@
 #include "platform.h"
 #include "util/config.h"
 #include "util/err.h"
+#include "util/str.h"
 
 enum cfg_type { CT_STR, CT_INT, CT_BOOL, CT_LISTEN, CT_RESOLVER, CT_UPKI_CONNECT };
 
@@ -370,7 +371,7 @@ config_finish(struct config *cfg, char *err, size_t errsz)
 
 	if (cfg->base_url[0] == '\0') {
 		snprintf(cfg->base_url, sizeof(cfg->base_url), "https://%s", cfg->listen[0].text);
-	} else if (strncmp(cfg->base_url, "https://", 8) != 0) {
+	} else if (strncmp(cfg->base_url, STR_LIT("https://")) != 0) {
 		snprintf(err, errsz, "base_url: must start with https:// (RFC 8555 §6.1)");
 		return ERR_CONFIG;
 	}
@@ -381,7 +382,7 @@ config_finish(struct config *cfg, char *err, size_t errsz)
 		snprintf(err, errsz, "data_dir: must not be empty");
 		return ERR_CONFIG;
 	}
-	if (cfg->upki_url[0] != '\0' && strncmp(cfg->upki_url, "https://", 8) != 0) {
+	if (cfg->upki_url[0] != '\0' && strncmp(cfg->upki_url, STR_LIT("https://")) != 0) {
 		snprintf(err, errsz, "upki_url: must start with https://");
 		return ERR_CONFIG;
 	}

@@ -177,7 +177,7 @@ parse_location(struct v01 *j, const char *loc)
 	size_t hl;
 	long port = 80;
 
-	if (strncmp(loc, "http://", 7) != 0)
+	if (strncmp(loc, STR_LIT("http://")) != 0)
 		return ERR_UNSUPPORTED;
 	h = loc + 7;
 	slash = strchr(h, '/');

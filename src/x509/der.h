@@ -163,6 +163,8 @@ void der_writer_fail(struct der_writer *w, int err);
 
 /* Prepend n raw bytes (an already encoded element). */
 void der_write_bytes(struct der_writer *w, const void *p, size_t n);
+/* One zero byte (INTEGER sign pad, BIT STRING unused-bits count). */
+extern const unsigned char der_zero[1];
 /* Prepend a tag and length header. */
 void der_write_header(struct der_writer *w, unsigned tag, size_t len);
 /* Wrap everything written since mark in one element with this tag. */

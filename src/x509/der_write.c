@@ -53,6 +53,8 @@ der_writer_reserve(struct der_writer *w, size_t n)
 	return w->buf + (w->size - w->len);
 }
 
+const unsigned char der_zero[1] = { 0 };
+
 void
 der_write_bytes(struct der_writer *w, const void *p, size_t n)
 {
@@ -114,11 +116,11 @@ der_write_uint(struct der_writer *w, const unsigned char *be, size_t n)
 		n--;
 	}
 	if (n == 0) {
-		der_write_bytes(w, "", 1);
+		der_write_bytes(w, der_zero, 1);
 	} else {
 		der_write_bytes(w, be, n);
 		if (be[0] & 0x80)
-			der_write_bytes(w, "", 1);
+			der_write_bytes(w, der_zero, 1);
 	}
 	der_write_wrap(w, DER_INTEGER, mark);
 }
@@ -142,7 +144,7 @@ void
 der_write_bitstring(struct der_writer *w, const unsigned char *p, size_t n)
 {
 	der_write_bytes(w, p, n);
-	der_write_bytes(w, "", 1);
+	der_write_bytes(w, der_zero, 1);
 	der_write_header(w, DER_BITSTRING, n + 1);
 }
 

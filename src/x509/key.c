@@ -209,7 +209,7 @@ x509_spki_build_rsa(unsigned char *out, size_t outsz, size_t *outlen, const unsi
 	der_write_uint(&w, e, elen);
 	der_write_uint(&w, n, nlen);
 	der_write_wrap(&w, DER_SEQUENCE, 0);
-	der_write_bytes(&w, "", 1); /* BIT STRING: no unused bits */
+	der_write_bytes(&w, der_zero, 1); /* BIT STRING: no unused bits */
 	der_write_wrap(&w, DER_BITSTRING, 0);
 	m = der_writer_mark(&w);
 	der_write_null(&w);

@@ -4,6 +4,7 @@
 
 #include "util/err.h"
 #include "x509/internal.h"
+#include "util/str.h"
 
 static const struct {
 	const char *oid;
@@ -169,10 +170,10 @@ x509_name_format(const struct x509_name *n, char *out, size_t outsz)
 		if (!v->p)
 			continue;
 		if (!first)
-			name_out_put(&o, ",", 1);
+			name_out_put(&o, STR_LIT(","));
 		first = 0;
 		name_out_put(&o, key, strlen(key));
-		name_out_put(&o, "=", 1);
+		name_out_put(&o, STR_LIT("="));
 		name_out_value(&o, v);
 	}
 	if (o.full) {

@@ -10,6 +10,7 @@
 
 #include "sim.h"
 #include "util/err.h"
+#include "util/str.h"
 
 #define FORM_BOUNDARY_MAX 70   /* RFC 2046 §5.1.1 */
 
@@ -74,7 +75,7 @@ form_multipart_parse(const char *ctype, const unsigned char *body, size_t len,
 	int rc;
 
 	*nparts = 0;
-	if (ctype == NULL || strncasecmp(ctype, "multipart/form-data", 19) != 0)
+	if (ctype == NULL || strncasecmp(ctype, STR_LIT("multipart/form-data")) != 0)
 		return ERR_MALFORMED;
 	rc = header_param(ctype, strlen(ctype), "boundary", boundary, sizeof(boundary));
 	if (rc != 0 || boundary[0] == '\0')
@@ -94,7 +95,7 @@ form_multipart_parse(const char *ctype, const unsigned char *body, size_t len,
 		if (end - p < 2 || p[0] != '\r' || p[1] != '\n')
 			return ERR_MALFORMED;
 		p += 2;
-		hend = mem_find(p, (size_t)(end - p), "\r\n\r\n", 4);
+		hend = mem_find(p, (size_t)(end - p), STR_LIT("\r\n\r\n"));
 		if (hend == NULL)
 			return ERR_MALFORMED;
 		if (*nparts == max)
@@ -103,13 +104,13 @@ form_multipart_parse(const char *ctype, const unsigned char *body, size_t len,
 		memset(fp, 0, sizeof(*fp));
 		/* Part headers: only Content-Disposition matters. */
 		for (const unsigned char *h = p; h < hend;) {
-			const unsigned char *le = mem_find(h, (size_t)(hend - h), "\r\n", 2);
+			const unsigned char *le = mem_find(h, (size_t)(hend - h), STR_LIT("\r\n"));
 			size_t hl;
 
 			if (le == NULL)
 				le = hend;
 			hl = (size_t)(le - h);
-			if (hl > 20 && strncasecmp((const char *)h, "content-disposition:", 20) == 0) {
+			if (hl > 20 && strncasecmp((const char *)h, STR_LIT("content-disposition:")) == 0) {
 				rc = header_param((const char *)h, hl, "name", fp->name, sizeof(fp->name));
 				if (rc != 0)
 					return rc == ERR_NOTFOUND ? ERR_MALFORMED : rc;

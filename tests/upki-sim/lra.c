@@ -18,6 +18,7 @@
 #include "util/err.h"
 #include "util/log.h"
 #include "x509/pem.h"
+#include "util/str.h"
 
 #define LRA_LOGIN "/upki-odcert/lra/SSLLogin.do"
 #define LRA_FIELD_MAX 64
@@ -137,7 +138,7 @@ lra_form_value(struct http_req *req, const char *name, char *out, size_t outsz)
 	const struct form_part *p;
 	int n;
 
-	if (ct == NULL || strncasecmp(ct, "multipart/", 10) != 0)
+	if (ct == NULL || strncasecmp(ct, STR_LIT("multipart/")) != 0)
 		return form_urlencoded_get((const char *)req->body, req->body_len, name, out, outsz);
 	if (form_multipart_parse(ct, req->body, req->body_len, parts, FORM_MAX_PARTS, &n) != 0 ||
 	    (p = form_part_find(parts, n, name)) == NULL)

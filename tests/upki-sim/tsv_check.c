@@ -17,6 +17,7 @@
 #include "upki/upki_profile.h"
 #include "util/err.h"
 #include "x509/pem.h"
+#include "util/str.h"
 
 #define TSV_MIN_COLS 13          /* [X] accept 13-15 */
 #define TSV_MAX_COLS UPKI_TSV_COLUMNS
@@ -319,13 +320,13 @@ csr_decode(const char *v, unsigned char *der, size_t dersz, size_t *derlen)
 
 		if (lend == NULL)
 			return ERR_MALFORMED;
-		if (!((lend - lab == 19 && !strncmp(lab, "CERTIFICATE REQUEST", 19)) ||
-		    (lend - lab == 23 && !strncmp(lab, "NEW CERTIFICATE REQUEST", 23))))
+		if (!((lend - lab == 19 && !strncmp(lab, STR_LIT("CERTIFICATE REQUEST"))) ||
+		    (lend - lab == 23 && !strncmp(lab, STR_LIT("NEW CERTIFICATE REQUEST")))))
 			return ERR_MALFORMED;
 		b = lend + 5;
 		end = strstr(b, "-----END ");
 		if (end == NULL || strncmp(end + 9, lab, (size_t)(lend - lab)) != 0 ||
-		    strncmp(end + 9 + (lend - lab), "-----", 5) != 0)
+		    strncmp(end + 9 + (lend - lab), STR_LIT("-----")) != 0)
 			return ERR_MALFORMED;
 		e = end;
 	}
