@@ -1,25 +1,77 @@
 #!/usr/bin/env bash
-# `make run`'s launcher on free ports: it prints the directory, an EAB key and
-# a certbot recipe; the recipe, run as printed, obtains a certificate.
+# `make run`'s launcher on free ports: it prints the directory, an EAB key per
+# client and recipes (key + CSR, certbot --csr, lego --csr, check). Every recipe
+# runs as printed, in two orders, each client twice (the second run is a
+# renewal with a new key), then again on the state of the first demo after a
+# restart. A client that gives up while UPKI works is run again with the same
+# CSR, as the demo says: that rerun must not make a second UPKI application.
 . "$(dirname "$0")/lib.sh"
 
 export VAR=$T/var GW_PORT=$(free_port) SIM_PORT=$(free_port) DNS_PORT=$(free_port) HTTP01_PORT=$(free_port)
 export NAME=demo.example.ac.jp O BIN SIM
-start_bg demo platform/host/run-demo
-check "the demo's gateway listens" wait_port "$GW_PORT" 30
-for _ in $(seq 50); do grep -q "Stop with Ctrl-C" "$T/demo.out" && break; sleep 0.1; done
-out=$(cat "$T/demo.out")
+
+start_demo() {   # -> out (the launcher's text)
+	start_bg demo platform/host/run-demo
+	check "the demo's gateway listens" wait_port "$GW_PORT" 30
+	for _ in $(seq 100); do grep -q "Stop with Ctrl-C" "$T/demo.out" && break; sleep 0.1; done
+	out=$(cat "$T/demo.out")
+}
+stop_demo() {
+	kill "$PID_demo"
+	for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$GW_PORT") 2>/dev/null || break; sleep 0.1; done
+	for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$SIM_PORT") 2>/dev/null || break; sleep 0.1; done
+}
+# block HEADER: the printed lines from "  # HEADER" (or the openssl line) to the next blank
+# line, with the demo's /tmp scratch paths moved into $T.
+block() {
+	local b
+	if [ "$1" = key ]; then
+		b=$(printf '%s\n' "$out" | sed -n '/^  openssl req/,/^$/p')
+	else
+		b=$(printf '%s\n' "$out" | sed -n "/^  # $1\$/,/^\$/p")
+	fi
+	printf '%s\n' "$b" | sed "s#/tmp/\($NAME\|cb\|lego\)#$T/tmp/\1#g"
+}
+uploads() {
+	curl -s --cacert "$VAR/upki-sim/web-ca.pem" "https://127.0.0.1:$((SIM_PORT + 1))/_sim/state" |
+		/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["uploads"])' 2>/dev/null
+}
+# issue ROUND CLIENT: a new key and CSR, the client's recipe (run again with the same CSR
+# when it gave up, as printed), then the check recipe.
+issue() {
+	local round=$1 client=$2 before after tries=0
+	rm -f "$T/tmp/$NAME.crt"
+	(cd "$T" && bash -c "$(block key)") >"$T/key-$round-$client.out" 2>&1
+	before=$(uploads)
+	while [ $tries -lt 2 ]; do
+		tries=$((tries + 1))
+		(cd "$T" && bash -c "$(block "$client")") >"$T/$client-$round-$tries.out" 2>&1 && break
+	done
+	after=$(uploads)
+	echo "# $client round $round: $tries run(s), uploads $before -> $after"
+	check "round $round: the printed $client recipe obtains a certificate" test -s "$T/tmp/$NAME.crt"
+	[ -s "$T/tmp/$NAME.crt" ] || tail -20 "$T/$client-$round-$tries.out"
+	check "round $round: ... which the printed check accepts" bash -c "cd '$T' && $(block check)"
+	check "round $round: ... from exactly one UPKI application" test "$((after - before))" -eq 1
+}
+
+mkdir -p "$T/tmp"
+start_demo
 check_match "prints the directory URL" "ACME directory at https://127.0.0.1:$GW_PORT/directory" "$out"
-check_match "prints an EAB key" "EAB key id: +[A-Za-z0-9_-]+" "$out"
-# Run the printed openssl and certbot commands as they are, their /tmp scratch paths moved into $T.
-recipe=$(printf '%s\n' "$out" | sed -n '/^  openssl req/,/^  # lego/p' | grep -v "^  # lego" | sed "s|/tmp/$NAME|$T/$NAME|g; s|/tmp/cb|$T/cb|g")
-(cd "$T" && bash -c "$recipe") >"$T/recipe.out" 2>&1
-check "the printed certbot recipe obtains a certificate" test -s "$T/$NAME.crt"
-[ -s "$T/$NAME.crt" ] || tail -15 "$T/recipe.out"
-check "... that verifies against the simulator's roots" \
-	openssl verify -CAfile "$VAR/upki-sim/roots.pem" -untrusted "$VAR/upki-chain.pem" "$T/$NAME.crt"
-kill "$PID_demo"
-for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$GW_PORT") 2>/dev/null || break; sleep 0.1; done
+check_match "prints an EAB key for each client" "EAB key id: +[A-Za-z0-9_-]+ \(certbot\), [A-Za-z0-9_-]+ \(lego\)" "$out"
+check "every printed EAB value is passed as --flag=value" bash -c \
+	"! printf '%s\n' \"\$1\" | grep -E -- '--(eab-kid|eab-hmac-key|kid|hmac) '" _ "$out"
+issue 1 certbot
+issue 1 lego
+issue 2 lego
+issue 2 certbot
+stop_demo
 check "stopping the demo stops its gateway" bash -c "! (exec 3<>/dev/tcp/127.0.0.1/$GW_PORT) 2>/dev/null"
 check "... and its simulator" bash -c "! (exec 3<>/dev/tcp/127.0.0.1/$SIM_PORT) 2>/dev/null"
+
+# Again on the first demo's state: the same keys, accounts and client directories.
+start_demo
+issue 3 certbot
+issue 3 lego
+stop_demo
 finish
