@@ -170,6 +170,7 @@ acme_finalize_post(struct http_req *req, void *arg)
 	const char *names[REC_IDENT_N];
 	struct issuer_request rq;
 	char why[768], b64[REC_CSR_MAX * 2];
+	const char *bad;
 	size_t b64len = 0, derlen = 0;
 	int rc, t;
 
@@ -218,6 +219,11 @@ acme_finalize_post(struct http_req *req, void *arg)
 	}
 	if ((rc = x509_csr_parse(csr, der, derlen)) != 0) {
 		acme_problemf(req, 400, "badCSR", "the CSR is not a valid PKCS#10 request (%s)", err_str(rc));
+		return;
+	}
+	if (csr->key.type == X509_KEY_RSA && (bad = x509_rsa_exponent_problem(&csr->key)) != NULL) {
+		acme_problemf(req, 400, "badCSR", "the CSR's key cannot be certified: %s; make a new key "
+		    "with the usual exponent 65537 (openssl req -newkey rsa:2048 ...)", bad);
 		return;
 	}
 	if ((rc = x509_csr_verify(csr)) != 0) {

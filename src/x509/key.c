@@ -218,3 +218,33 @@ x509_spki_build_rsa(unsigned char *out, size_t outsz, size_t *outlen, const unsi
 	der_write_wrap(&w, DER_SEQUENCE, 0);
 	return key_finish(&w, out, outlen);
 }
+
+const char *
+x509_rsa_exponent_problem(const struct x509_pubkey *k)
+{
+	const unsigned char *e = k->e;
+	size_t len = k->elen;
+	unsigned bits;
+	uint32_t small = 0;
+
+	while (len > 0 && e[0] == 0) {
+		e++;
+		len--;
+	}
+	if (len == 0)
+		return "its RSA public exponent is 0";
+	if ((e[len - 1] & 1) == 0)
+		return "its RSA public exponent is even";
+	bits = key_bitlen(e, len);
+	if (bits > 256)
+		return "its RSA public exponent is larger than 2^256-1";
+	if (bits <= 17) {
+		for (size_t i = 0; i < len; i++)
+			small = small << 8 | e[i];
+		if (small < 3)
+			return "its RSA public exponent is below 3";
+		if (small < 65537)
+			return "its RSA public exponent is below 2^16+1 (65537)";
+	}
+	return NULL;
+}

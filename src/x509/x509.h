@@ -141,6 +141,12 @@ void x509_spki_hash(const unsigned char *spki, size_t len, unsigned char out[X50
 
 /* RFC 5280 §4.2.1.2 method 1 key identifier: SHA-1 of the subjectPublicKey bits. */
 void x509_pubkey_ski(const struct x509_pubkey *k, unsigned char out[X509_SKI_LEN]);
+/*
+ * NULL when the RSA public exponent of k is one a CA may certify (CA/Browser
+ * Forum Baseline Requirements 6.1.6: odd, and from 2^16+1 to 2^256-1), else a
+ * sentence saying what is wrong with it (static storage). k must be RSA.
+ */
+const char *x509_rsa_exponent_problem(const struct x509_pubkey *k);
 
 /*
  * Build SubjectPublicKeyInfo DER into out[0..outsz), length in *outlen.

@@ -592,6 +592,7 @@ probe("extra.", make_csr(ok_key, sans=names + ["extra.example.ac.jp"]))
 probe("missing.", make_csr(ok_key, sans=names[:1]))
 probe("cn_extra.", make_csr(ok_key, cn="other.example.ac.jp", sans=names))
 probe("rsa1024.", make_csr(Key.rsa(1024), sans=names))
+probe("rsae3.", make_csr(Key(rsa.generate_private_key(public_exponent=3, key_size=2048)), sans=names))
 good = make_csr(ok_key, sans=names)
 probe("badsig.", flip(good))
 probe("nohost.", make_csr(ok_key, sans=()))
@@ -628,6 +629,8 @@ problem "CSR with a CN not in the order" cn_extra. 400 badCSR
 check_match "... the detail names the CN" "other\.example\.ac\.jp" "$(field cn_extra.detail)"
 problem "CSR with an RSA-1024 key" rsa1024. 400 badCSR
 check_match "... the detail says 2048 bits" "1024 bits.*2048" "$(field rsa1024.detail)"
+problem "CSR with an RSA key of exponent 3 (CA/B BR 6.1.6)" rsae3. 400 badCSR
+check_match "... the detail names the exponent rule" "exponent is below 2\\^16\\+1" "$(field rsae3.detail)"
 problem "CSR with a corrupted signature" badsig. 400 badCSR
 check_match "... the detail says the signature" "signature" "$(field badsig.detail)"
 problem "CSR naming no host" nohost. 400 badCSR

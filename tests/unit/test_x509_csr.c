@@ -425,6 +425,54 @@ test_csr_bitflips(void **state)
 	}
 }
 
+/* CA/B BR 6.1.6: odd exponents from 2^16+1 to 2^256-1 only. */
+static const char *
+exp_problem(const unsigned char *e, size_t elen)
+{
+	struct x509_pubkey k;
+
+	memset(&k, 0, sizeof(k));
+	k.type = X509_KEY_RSA;
+	k.e = e;
+	k.elen = elen;
+	return x509_rsa_exponent_problem(&k);
+}
+
+static void
+test_csr_rsa_exponent(void **state)
+{
+	static const unsigned char e65537[] = { 0x01, 0x00, 0x01 };
+	static const unsigned char e65537_pad[] = { 0x00, 0x01, 0x00, 0x01 };
+	static const unsigned char e3[] = { 0x03 };
+	static const unsigned char e1[] = { 0x01 };
+	static const unsigned char e65535[] = { 0xff, 0xff };
+	static const unsigned char e_even[] = { 0x01, 0x00, 0x02 };
+	static const unsigned char e_zero[] = { 0x00 };
+	unsigned char e_max[32], e_big[33];
+	const char *why;
+
+	(void)state;
+	assert_null(exp_problem(e65537, sizeof(e65537)));
+	assert_null(exp_problem(e65537_pad, sizeof(e65537_pad)));
+	memset(e_max, 0xff, sizeof(e_max));            /* 2^256-1: the largest allowed */
+	assert_null(exp_problem(e_max, sizeof(e_max)));
+	memset(e_big, 0, sizeof(e_big));               /* 2^256+1 */
+	e_big[0] = 1;
+	e_big[32] = 1;
+	assert_non_null(why = exp_problem(e_big, sizeof(e_big)));
+	assert_non_null(strstr(why, "2^256-1"));
+	assert_non_null(why = exp_problem(e3, sizeof(e3)));
+	assert_non_null(strstr(why, "65537"));
+	assert_non_null(why = exp_problem(e1, sizeof(e1)));
+	assert_non_null(strstr(why, "below 3"));
+	assert_non_null(why = exp_problem(e65535, sizeof(e65535)));
+	assert_non_null(strstr(why, "65537"));
+	assert_non_null(why = exp_problem(e_even, sizeof(e_even)));
+	assert_non_null(strstr(why, "even"));
+	assert_non_null(why = exp_problem(e_zero, sizeof(e_zero)));
+	assert_non_null(strstr(why, "is 0"));
+}
+
 int
 main(void)
 {
@@ -442,6 +490,7 @@ main(void)
 		cmocka_unit_test(test_csr_trailing_and_truncated),
 		cmocka_unit_test(test_csr_malformed_framing),
 		cmocka_unit_test(test_csr_bitflips),
+		cmocka_unit_test(test_csr_rsa_exponent),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
