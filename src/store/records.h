@@ -320,6 +320,18 @@ int store_dn_get(struct store_txn *t, const char *dn, struct rec_dn *out);
 int store_dn_put(struct store_txn *t, const struct rec_dn *r);
 
 /*
+ * Orders joining a UPKI job (besides the job's own order_id): the job's
+ * certificate answers each of them. add is idempotent (0 if already there) and
+ * refuses an order beyond STORE_JOIN_MAX per job with ERR_TOOBIG; list gives
+ * the order ids of job_id, ascending, at most max; clear drops every entry of
+ * job_id. Ids must be nonzero (ERR_RANGE).
+ */
+#define STORE_JOIN_MAX 256
+int store_join_add(struct store_txn *t, uint64_t job_id, uint64_t order_id);
+int store_join_list(struct store_txn *t, uint64_t job_id, uint64_t *ids, size_t max, size_t *n);
+int store_join_clear(struct store_txn *t, uint64_t job_id);
+
+/*
  * Ids in an id-keyed database (ACCOUNT, ORDER, AUTHZ, CERT, JOB) greater than
  * after_id, ascending, at most max (admin listings). ERR_RANGE for other dbs.
  */

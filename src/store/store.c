@@ -35,6 +35,7 @@ const char *const store_db_names[STORE_DB__MAX] = {
 	[STORE_DB_JOB_BY_STATE] = "job_by_state",
 	[STORE_DB_JOB_BY_KEY] = "job_by_key",
 	[STORE_DB_DN] = "dn",
+	[STORE_DB_JOB_JOIN] = "job_join",
 };
 
 static const char *const store_seq_keys[STORE_SEQ__MAX] = {

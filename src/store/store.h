@@ -25,7 +25,7 @@
 #include <stdint.h>
 
 /* Schema version of this build. Bump it together with a migration (store.c). */
-#define STORE_SCHEMA 1
+#define STORE_SCHEMA 2
 
 /* Longest key LMDB accepts in its default build. */
 #define STORE_KEY_MAX 511
@@ -53,6 +53,7 @@ enum store_db {
 	STORE_DB_JOB_BY_STATE,    /* state byte || job id -> empty */
 	STORE_DB_JOB_BY_KEY,      /* sha256(SPKI) || sha256(sorted names) -> job id */
 	STORE_DB_DN,              /* subject DN string -> rec_dn */
+	STORE_DB_JOB_JOIN,        /* job id || order id -> empty: orders joining a UPKI job */
 	STORE_DB__MAX
 };
 

@@ -53,4 +53,7 @@ int store_txn_err(struct store_txn *t, int rc, const char *what, enum store_db d
 int store_meta_schema_get(struct store_txn *t, uint32_t *schema);
 int store_meta_schema_put(struct store_txn *t, uint32_t schema);
 
+/* Migration 1 -> 2: move META "upki/join/" || job || order keys into STORE_DB_JOB_JOIN. */
+int store_join_migrate_meta(struct store_txn *t);
+
 #endif

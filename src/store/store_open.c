@@ -12,14 +12,13 @@
 #include "util/log.h"
 
 /*
- * Schema history: one entry per step, from -> from + 1. Schema 1 is the first
- * released layout, so there is nothing to migrate yet. To change the layout:
+ * Schema history: one entry per step, from -> from + 1. To change the layout:
  * bump STORE_SCHEMA, add {old, "what changes", fn} here, and add a test.
  */
 static const struct store_migration store_migrations[] = {
-	{ 0, NULL, NULL },
+	{ 1, "orders joining UPKI jobs move from meta keys upki/join/ to the job_join index",
+	  store_join_migrate_meta },
 };
-
 /* ---- schema ---------------------------------------------------------------- */
 
 int
