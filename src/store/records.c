@@ -8,95 +8,6 @@
 _Static_assert(REC_DN_MAX <= STORE_KEY_MAX && REC_KID_MAX + 1 <= STORE_KEY_MAX &&
 	       8 + 2 + REC_IDENT_MAX <= STORE_KEY_MAX, "keys must fit LMDB's limit");
 
-/* ---- EAB -------------------------------------------------------------------------- */
-
-int
-store_eab_get(struct store_txn *t, const char *kid, struct rec_eab *out)
-{
-	const void *v = NULL;
-	size_t vlen = 0, klen = 0;
-	int rc = rec_key_str(kid, REC_KID_MAX, &klen);
-
-	if (rc != 0)
-		return rc == ERR_RANGE ? ERR_NOTFOUND : rc;
-	rc = store_get(t, STORE_DB_EAB, kid, klen, &v, &vlen);
-	if (rc != 0)
-		return rc;
-	return rec_bad(rec_eab_decode(out, v, vlen), STORE_DB_EAB, 0, kid);
-}
-
-int
-store_eab_put(struct store_txn *t, const struct rec_eab *r, unsigned flags)
-{
-	uint8_t buf[REC_ENC_MAX];
-	size_t len, klen;
-	int rc = rec_key_str(r->kid, REC_KID_MAX, &klen);
-
-	if (rc != 0)
-		return rc;
-	rc = rec_eab_encode(r, buf, sizeof(buf), &len);
-	if (rc != 0)
-		return rc;
-	return store_put(t, STORE_DB_EAB, r->kid, klen, buf, len, flags);
-}
-
-int
-store_eab_del(struct store_txn *t, const char *kid)
-{
-	size_t klen;
-	int rc = rec_key_str(kid, REC_KID_MAX, &klen);
-
-	if (rc != 0)
-		return rc == ERR_RANGE ? ERR_NOTFOUND : rc;
-	return store_del(t, STORE_DB_EAB, kid, klen);
-}
-
-struct kid_collect {
-	char (*kids)[REC_KID_MAX + 1];
-	size_t n;
-	size_t max;
-};
-
-static int
-kid_collect_cb(void *arg, const void *k, size_t kl, const void *v, size_t vl)
-{
-	struct kid_collect *c = arg;
-
-	(void)v;
-	(void)vl;
-	if (c->n >= c->max)
-		return 1;
-	if (kl > REC_KID_MAX)
-		return 0; /* not ours: skip */
-	memcpy(c->kids[c->n], k, kl);
-	c->kids[c->n][kl] = '\0';
-	c->n++;
-	return 0;
-}
-
-int
-store_eab_list(struct store_txn *t, const char *after, char (*kids)[REC_KID_MAX + 1],
-	       size_t max, size_t *n)
-{
-	struct kid_collect c = { kids, 0, max };
-	uint8_t start[REC_KID_MAX + 2];
-	size_t slen = 0;
-	int rc;
-
-	*n = 0;
-	if (after != NULL && after[0] != '\0') {
-		/* The next key after `after` in byte order is after || 0x00. */
-		slen = strnlen(after, REC_KID_MAX + 1);
-		if (slen > REC_KID_MAX)
-			return ERR_RANGE;
-		memcpy(start, after, slen);
-		start[slen++] = 0;
-	}
-	rc = store_scan_range(t, STORE_DB_EAB, start, slen, NULL, 0, kid_collect_cb, &c, max);
-	*n = c.n;
-	return rc < 0 ? rc : 0;
-}
-
 /* ---- accounts ------------------------------------------------------------------------ */
 
 int
@@ -141,6 +52,9 @@ store_account_put(struct store_txn *t, const struct rec_account *r)
 			return rc;
 	}
 	rc = rec_idx_put_id(t, STORE_DB_ACCOUNT_BY_KEY, r->thumbprint, REC_SHA256_LEN, r->id);
+	if (rc != 0)
+		return rc;
+	rc = rec_eab_idx_move(t, have_old ? old.eab_kid : NULL, r->eab_kid, r->id);
 	if (rc != 0)
 		return rc;
 	store_be64_put(k, r->id);

@@ -84,20 +84,28 @@ rec_r_need(struct rec_r *r, int ok)
 		rec_r_fail(r);
 }
 
+/* The version byte: 1..max into *v, or the sticky error (ERR_VERSION above max). */
 static int
-rec_r_version(struct rec_r *r)
+rec_r_version_max(struct rec_r *r, uint8_t max, uint8_t *v)
 {
-	uint8_t v = 0;
-
-	if (rec_r_u8(r, &v) != 0)
+	*v = 0;
+	if (rec_r_u8(r, v) != 0)
 		return r->err;
-	if (v == 0)
+	if (*v == 0)
 		return rec_r_fail(r);
-	if (v > REC_VERSION) {
+	if (*v > max) {
 		r->err = ERR_VERSION;
 		return r->err;
 	}
 	return 0;
+}
+
+static int
+rec_r_version(struct rec_r *r)
+{
+	uint8_t v;
+
+	return rec_r_version_max(r, REC_VERSION, &v);
 }
 
 static void
@@ -176,7 +184,7 @@ rec_eab_encode(const struct rec_eab *e, void *buf, size_t cap, size_t *len)
 	struct rec_w w;
 
 	rec_w_init(&w, buf, cap);
-	rec_w_u8(&w, REC_VERSION);
+	rec_w_u8(&w, REC_EAB_VERSION);
 	rec_w_str(&w, e->kid, sizeof(e->kid));
 	rec_w_blob(&w, e->hmac, e->hmac_len, sizeof(e->hmac));
 	rec_w_str(&w, e->name, sizeof(e->name));
@@ -186,6 +194,9 @@ rec_eab_encode(const struct rec_eab *e, void *buf, size_t cap, size_t *len)
 	rec_w_i64(&w, e->created);
 	rec_w_u64(&w, e->account_id);
 	rec_w_u32(&w, e->flags);
+	rec_w_u32(&w, e->max_accounts);
+	rec_w_i64(&w, e->expires);
+	rec_w_u32(&w, e->n_accounts);
 	return rec_w_finish(&w, len);
 }
 
@@ -193,10 +204,11 @@ int
 rec_eab_decode(struct rec_eab *e, const void *buf, size_t len)
 {
 	struct rec_r r;
+	uint8_t v = 0;
 
 	memset(e, 0, sizeof(*e));
 	rec_r_init(&r, buf, len);
-	rec_r_version(&r);
+	rec_r_version_max(&r, REC_EAB_VERSION, &v);
 	rec_r_str(&r, e->kid, sizeof(e->kid));
 	rec_r_bytes(&r, e->hmac, sizeof(e->hmac), &e->hmac_len);
 	rec_r_str(&r, e->name, sizeof(e->name));
@@ -206,6 +218,14 @@ rec_eab_decode(struct rec_eab *e, const void *buf, size_t len)
 	rec_r_i64(&r, &e->created);
 	rec_r_u64(&r, &e->account_id);
 	rec_r_u32(&r, &e->flags);
+	if (v >= 2) {
+		rec_r_u32(&r, &e->max_accounts);
+		rec_r_i64(&r, &e->expires);
+		rec_r_u32(&r, &e->n_accounts);
+	} else {
+		/* Version 1 keys bound at most one account and never expired. */
+		e->n_accounts = e->account_id != 0;
+	}
 	return rec_r_done(&r);
 }
 

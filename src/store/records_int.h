@@ -58,4 +58,8 @@ int rec_key_str(const char *s, size_t max, size_t *len);
 int rec_order_live(const struct rec_order *o);
 int rec_authz_live(const struct rec_authz *a);
 
+/* Move account id's ACCOUNT_BY_EAB entry from kid old_kid to new_kid ("" or
+ * NULL = none; same kid = nothing to do). */
+int rec_eab_idx_move(struct store_txn *t, const char *old_kid, const char *new_kid, uint64_t id);
+
 #endif

@@ -36,6 +36,7 @@ const char *const store_db_names[STORE_DB__MAX] = {
 	[STORE_DB_JOB_BY_KEY] = "job_by_key",
 	[STORE_DB_DN] = "dn",
 	[STORE_DB_JOB_JOIN] = "job_join",
+	[STORE_DB_ACCOUNT_BY_EAB] = "account_by_eab",
 };
 
 static const char *const store_seq_keys[STORE_SEQ__MAX] = {

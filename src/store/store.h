@@ -25,7 +25,7 @@
 #include <stdint.h>
 
 /* Schema version of this build. Bump it together with a migration (store.c). */
-#define STORE_SCHEMA 2
+#define STORE_SCHEMA 3
 
 /* Longest key LMDB accepts in its default build. */
 #define STORE_KEY_MAX 511
@@ -54,6 +54,7 @@ enum store_db {
 	STORE_DB_JOB_BY_KEY,      /* sha256(SPKI) || sha256(sorted names) -> job id */
 	STORE_DB_DN,              /* subject DN string -> rec_dn */
 	STORE_DB_JOB_JOIN,        /* job id || order id -> empty: orders joining a UPKI job */
+	STORE_DB_ACCOUNT_BY_EAB,  /* kid length (1) || kid || account id -> empty */
 	STORE_DB__MAX
 };
 

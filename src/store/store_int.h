@@ -56,4 +56,7 @@ int store_meta_schema_put(struct store_txn *t, uint32_t schema);
 /* Migration 1 -> 2: move META "upki/join/" || job || order keys into STORE_DB_JOB_JOIN. */
 int store_join_migrate_meta(struct store_txn *t);
 
+/* Migration 2 -> 3: index every account that has an eab_kid in STORE_DB_ACCOUNT_BY_EAB. */
+int store_eab_migrate_index(struct store_txn *t);
+
 #endif

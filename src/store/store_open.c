@@ -18,6 +18,8 @@
 static const struct store_migration store_migrations[] = {
 	{ 1, "orders joining UPKI jobs move from meta keys upki/join/ to the job_join index",
 	  store_join_migrate_meta },
+	{ 2, "accounts bound through an EAB key get the account_by_eab index",
+	  store_eab_migrate_index },
 };
 /* ---- schema ---------------------------------------------------------------- */
 

@@ -138,6 +138,9 @@ full_eab(struct rec_eab *e, unsigned seed)
 	e->created = -123456789;
 	e->account_id = UINT64_MAX - seed;
 	e->flags = 0xdeadbeef;
+	e->max_accounts = 0xfffffffeu;
+	e->expires = INT64_MIN + 1;
+	e->n_accounts = 0xfffffffdu;
 }
 
 static void
@@ -298,6 +301,9 @@ eq_eab(const struct rec_eab *a, const struct rec_eab *b)
 	EQ_INT(a, b, created);
 	EQ_INT(a, b, account_id);
 	EQ_INT(a, b, flags);
+	EQ_INT(a, b, max_accounts);
+	EQ_INT(a, b, expires);
+	EQ_INT(a, b, n_accounts);
 }
 
 static void
@@ -565,9 +571,10 @@ test_record_vector(void **state)
 					 l_, len_);                                       \
 		buf_[len_] = 0;                                                           \
 		assert_int_equal(rec_##type##_decode(&back_, buf_, len_ + 1), ERR_MALFORMED); \
+		uint8_t v_ = buf_[0];                                                     \
 		buf_[0] = 0;                                                              \
 		assert_int_equal(rec_##type##_decode(&back_, buf_, len_), ERR_MALFORMED); \
-		buf_[0] = REC_VERSION + 1;                                                \
+		buf_[0] = (uint8_t)(v_ + 1);                                              \
 		assert_int_equal(rec_##type##_decode(&back_, buf_, len_), ERR_VERSION);   \
 	} while (0)
 
