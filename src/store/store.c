@@ -116,10 +116,11 @@ store_mdb_err(const struct store *s, int rc, const char *what)
 	case MDB_KEYEXIST:
 		return ERR_EXISTS;
 	case MDB_MAP_FULL:
-		log_err("store at %s is full (map size %zu KiB reached) during %s: raise "
-			"CONFIG_STORE_MAP_SIZE_MIB or remove old records",
-			s->dir, s->map_size / 1024, what);
-		return ERR_TOOBIG;
+		log_err("store at %s is full (%zu of %zu KiB usable%s) during %s: the "
+			"transaction is aborted and nothing in it stored; raise store_map_size "
+			"or let sweeping free room", s->dir, s->map_limit / 1024, s->map_size / 1024,
+			s->map_limit < s->map_size ? ", the rest kept for sweeping" : "", what);
+		return ERR_FULL;
 	case MDB_TXN_FULL:
 		log_err("store at %s: transaction too large during %s", s->dir, what);
 		return ERR_TOOBIG;
@@ -326,9 +327,27 @@ store_seq_next(struct store_txn *t, enum store_seq which, uint64_t *out)
 	return rc;
 }
 
-static int
-store_run(struct store *s, store_fn fn, void *arg, int rdonly)
+int
+store_map_limit(struct store *s, int reclaim)
 {
+	size_t want = reclaim ? s->map_size : s->map_size - s->reserve;
+	int rc;
+
+	if (want == s->map_limit)
+		return 0;
+	rc = mdb_env_set_mapsize(s->env, want);
+	if (rc != MDB_SUCCESS)
+		return store_mdb_err(s, rc, "set map size");
+	s->map_limit = want;
+	return 0;
+}
+
+enum store_mode { STORE_MODE_WRITE, STORE_MODE_READ, STORE_MODE_RECLAIM };
+
+static int
+store_run(struct store *s, store_fn fn, void *arg, enum store_mode mode)
+{
+	int rdonly = mode == STORE_MODE_READ;
 	struct store_txn t = { s, NULL, rdonly, 0 };
 	int rc;
 
@@ -340,6 +359,8 @@ store_run(struct store *s, store_fn fn, void *arg, int rdonly)
 	}
 	if (!rdonly && (s->flags & STORE_OPEN_RDONLY))
 		return ERR_STATE;
+	if (!rdonly && (rc = store_map_limit(s, mode == STORE_MODE_RECLAIM)) != 0)
+		return rc;
 	rc = mdb_txn_begin(s->env, NULL, rdonly ? MDB_RDONLY : 0, &t.txn);
 	if (rc != MDB_SUCCESS)
 		return store_mdb_err(s, rc, rdonly ? "read begin" : "write begin");
@@ -359,11 +380,17 @@ store_run(struct store *s, store_fn fn, void *arg, int rdonly)
 int
 store_write(struct store *s, store_fn fn, void *arg)
 {
-	return store_run(s, fn, arg, 0);
+	return store_run(s, fn, arg, STORE_MODE_WRITE);
+}
+
+int
+store_write_reclaim(struct store *s, store_fn fn, void *arg)
+{
+	return store_run(s, fn, arg, STORE_MODE_RECLAIM);
 }
 
 int
 store_read(struct store *s, store_fn fn, void *arg)
 {
-	return store_run(s, fn, arg, 1);
+	return store_run(s, fn, arg, STORE_MODE_READ);
 }

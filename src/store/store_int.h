@@ -26,7 +26,10 @@ struct store {
 	MDB_dbi dbi[STORE_DB__MAX];
 	unsigned flags;
 	int busy;          /* a transaction callback is running */
-	size_t map_size;
+	size_t map_size;   /* the whole map (store_map_size) */
+	size_t reserve;    /* bytes of it only store_write_reclaim() may fill */
+	size_t map_limit;  /* map size LMDB enforces now (store_map_limit) */
+	int over_mark;     /* store_room() last found the map above the high-water mark */
 	char dir[];
 };
 
@@ -48,6 +51,10 @@ int store_mdb_err(const struct store *s, int rc, const char *what);
 /* Inside a transaction: NOTFOUND and EXISTS are answers; anything else is
  * recorded in t->fatal (the transaction will abort) and returned. */
 int store_txn_err(struct store_txn *t, int rc, const char *what, enum store_db db);
+
+/* Let LMDB use the whole map (reclaim) or the map less the reserve. No
+ * transaction may be running. */
+int store_map_limit(struct store *s, int reclaim);
 
 /* The schema record in META (ERR_NOTFOUND on a fresh store). */
 int store_meta_schema_get(struct store_txn *t, uint32_t *schema);

@@ -104,7 +104,8 @@ store_migrate(struct store *s, uint32_t have, uint32_t want,
 		}
 		if (st.m->what == NULL)
 			return ERR_CONFIG;
-		rc = store_write(s, store_step_txn, &st);
+		/* Maintenance: a migration may use the reserve, like a sweep. */
+		rc = store_write_reclaim(s, store_step_txn, &st);
 		if (rc != 0) {
 			log_err("store at %s: migration from schema %u to %u (%s) failed: %s; "
 				"the store stays at schema %u", s->dir, v, v + 1, st.m->what,
@@ -262,6 +263,25 @@ store_open_ex(struct store **out, const char *dir, unsigned flags,
 	if (rc != MDB_SUCCESS) {
 		rc = store_mdb_err(s, rc, "open environment");
 		goto out;
+	}
+	s->map_limit = s->map_size;
+	if (!(flags & STORE_OPEN_RDONLY)) {
+		MDB_stat ms;
+
+		/* The reserve: 1/20 of the map, 8 pages at least, none in a tiny map. */
+		rc = mdb_env_stat(s->env, &ms);
+		if (rc != MDB_SUCCESS) {
+			rc = store_mdb_err(s, rc, "stat environment");
+			goto out;
+		}
+		s->reserve = s->map_size / 20;
+		if (s->reserve < (size_t)8 * ms.ms_psize)
+			s->reserve = (size_t)8 * ms.ms_psize;
+		if (s->reserve * 4 > s->map_size)
+			s->reserve = 0;
+		rc = store_map_limit(s, 0);
+		if (rc != 0)
+			goto out;
 	}
 	if (mdb_env_get_maxkeysize(s->env) < STORE_KEY_MAX) {
 		log_err("store: this LMDB accepts keys of %d bytes, %d needed",

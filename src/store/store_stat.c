@@ -1,4 +1,4 @@
-/* Backup, sync and statistics. */
+/* Backup, sync, statistics and the high-water mark (store_room). */
 #include <errno.h>
 #include <fcntl.h>
 #include <lmdb.h>
@@ -149,6 +149,99 @@ store_stat_txn(struct store_txn *t, void *arg)
 	return 0;
 }
 
+/*
+ * Pages on LMDB's freelist (database 0) that the next write can reuse. Keys are
+ * the id of the transaction that freed them, values page-number lists whose
+ * first word is their length. Pages the last commit freed are not counted:
+ * the previous snapshot still uses them. At most STORE_FREELIST_SCAN_MAX
+ * values are read; past that the count is short, which only makes the store
+ * look fuller.
+ */
+#define STORE_FREELIST_SCAN_MAX 65536
+
+static int
+store_free_pages(struct store_txn *t, size_t last_txn, uint64_t *pages)
+{
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	size_t words, id;
+	int rc;
+
+	*pages = 0;
+	rc = mdb_cursor_open(t->txn, 0, &cur);
+	if (rc != MDB_SUCCESS)
+		return store_mdb_err(t->s, rc, "freelist cursor");
+	rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	for (unsigned i = 0; rc == MDB_SUCCESS && i < STORE_FREELIST_SCAN_MAX; i++) {
+		if (k.mv_size == sizeof(id) && v.mv_size >= sizeof(words)) {
+			memcpy(&id, k.mv_data, sizeof(id));
+			memcpy(&words, v.mv_data, sizeof(words));
+			if (id < last_txn)
+				*pages += words;
+		}
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
+		return store_mdb_err(t->s, rc, "freelist walk");
+	return 0;
+}
+
+static int
+store_usage_txn(struct store_txn *t, void *arg)
+{
+	struct store_usage *u = arg;
+	MDB_envinfo ei;
+	MDB_stat ms;
+	uint64_t last;
+	int rc;
+
+	rc = mdb_env_info(t->s->env, &ei);
+	if (rc == MDB_SUCCESS)
+		rc = mdb_env_stat(t->s->env, &ms);
+	if (rc != MDB_SUCCESS)
+		return store_mdb_err(t->s, rc, "env info");
+	rc = store_free_pages(t, ei.me_last_txnid, &u->pages_free);
+	if (rc != 0)
+		return rc;
+	last = (uint64_t)ei.me_last_pgno + 1;
+	u->pages_total = ms.ms_psize != 0 ? t->s->map_size / ms.ms_psize : 0;
+	u->pages_used = last > u->pages_free ? last - u->pages_free : 0;
+	return 0;
+}
+
+int
+store_usage(struct store *s, struct store_usage *u)
+{
+	memset(u, 0, sizeof(*u));
+	if (s == NULL)
+		return ERR_STATE;
+	return store_read(s, store_usage_txn, u);
+}
+
+int
+store_room(struct store *s)
+{
+	struct store_usage u;
+	int rc = store_usage(s, &u), over;
+
+	if (rc != 0)
+		return rc;
+	over = u.pages_used * 100 > u.pages_total * (uint64_t)CONFIG_STORE_HIGH_WATER_PCT;
+	/* One line when the mark is crossed, either way; callers answer each refusal. */
+	if (over && !s->over_mark)
+		log_warn("store at %s: %llu of %llu pages in use, above the %d%% high-water mark: "
+			 "new work is refused until sweeping frees room (or raise store_map_size)",
+			 s->dir, (unsigned long long)u.pages_used,
+			 (unsigned long long)u.pages_total, CONFIG_STORE_HIGH_WATER_PCT);
+	else if (!over && s->over_mark)
+		log_info("store at %s: %llu of %llu pages in use, back under the %d%% high-water "
+			 "mark: new work accepted again", s->dir, (unsigned long long)u.pages_used,
+			 (unsigned long long)u.pages_total, CONFIG_STORE_HIGH_WATER_PCT);
+	s->over_mark = over;
+	return over ? ERR_FULL : 0;
+}
+
 int
 store_stat(struct store *s, struct store_stats *st)
 {
@@ -161,7 +254,7 @@ store_stat(struct store *s, struct store_stats *st)
 	rc = mdb_env_info(s->env, &ei);
 	if (rc != MDB_SUCCESS)
 		return store_mdb_err(s, rc, "env info");
-	st->map_size = ei.me_mapsize;
+	st->map_size = s->map_size;
 	st->pages_used = (uint64_t)ei.me_last_pgno + 1;
 	st->last_txn = ei.me_last_txnid;
 	return store_read(s, store_stat_txn, st);

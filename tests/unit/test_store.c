@@ -519,13 +519,13 @@ test_map_full(void **state)
 		if (rc != 0)
 			break;
 	}
-	assert_int_equal(rc, ERR_TOOBIG);
-	assert_int_equal(fl.put_rc, ERR_TOOBIG);
+	assert_int_equal(rc, ERR_FULL);
+	assert_int_equal(fl.put_rc, ERR_FULL);
 	assert_true(fl.n > 0 && fl.n < 1000);
 
 	/* A body that ignores the failure still does not commit a broken transaction. */
 	fl.ignore_error = 1;
-	assert_int_equal(store_write(f->s, fill_txn, &fl), ERR_TOOBIG);
+	assert_int_equal(store_write(f->s, fill_txn, &fl), ERR_FULL);
 
 	/* Earlier data is intact and the store still opens. */
 	assert_int_equal(store_stat(f->s, &st), 0);
