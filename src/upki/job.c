@@ -30,8 +30,6 @@
 #include "x509/pem.h"
 #include "x509/x509.h"
 
-#define JOIN_PREFIX "upki/join/"       /* STORE_DB_META: prefix || job id || order id */
-#define JOIN_PREFIX_LEN (sizeof(JOIN_PREFIX) - 1)
 #define NAMES_MAX (X509_SAN_MAX + 1)
 
 /* ---- names and DNs ---- */
@@ -506,18 +504,9 @@ upki_job_check(struct upki *u, const struct issuer_request *rq, struct issuer_pr
 
 /* ---- submit and join ---- */
 
-static void
-join_key(uint8_t k[JOIN_PREFIX_LEN + 16], uint64_t job_id, uint64_t order_id)
-{
-	memcpy(k, JOIN_PREFIX, JOIN_PREFIX_LEN);
-	store_be64_put(k + JOIN_PREFIX_LEN, job_id);
-	store_be64_put(k + JOIN_PREFIX_LEN + 8, order_id);
-}
-
 int
 upki_join_add(struct store_txn *t, uint64_t job_id, uint64_t order_id)
 {
-	uint8_t k[JOIN_PREFIX_LEN + 16];
 	size_t n = 0;
 	uint64_t ids[UPKI_JOIN_MAX];
 	int rc = upki_join_list(t, job_id, ids, UPKI_JOIN_MAX, &n);
@@ -529,56 +518,21 @@ upki_join_add(struct store_txn *t, uint64_t job_id, uint64_t order_id)
 			return 0;
 	if (n >= UPKI_JOIN_MAX)
 		return ERR_TOOBIG;
-	join_key(k, job_id, order_id);
-	return store_put(t, STORE_DB_META, k, sizeof(k), "", 0, 0);
-}
-
-struct join_scan {
-	uint64_t *ids;
-	size_t max, n;
-};
-
-static int
-join_scan_cb(void *arg, const void *k, size_t kl, const void *v, size_t vl)
-{
-	struct join_scan *js = arg;
-
-	(void)v;
-	(void)vl;
-	if (kl != JOIN_PREFIX_LEN + 16)
-		return 0;
-	if (js->n < js->max)
-		js->ids[js->n++] = store_be64_get((const uint8_t *)k + JOIN_PREFIX_LEN + 8);
-	return 0;
+	return store_join_add(t, job_id, order_id);
 }
 
 int
 upki_join_list(struct store_txn *t, uint64_t job_id, uint64_t *ids, size_t max, size_t *n)
 {
-	uint8_t prefix[JOIN_PREFIX_LEN + 8];
-	struct join_scan js = { ids, max, 0 };
-	int rc;
-
-	memcpy(prefix, JOIN_PREFIX, JOIN_PREFIX_LEN);
-	store_be64_put(prefix + JOIN_PREFIX_LEN, job_id);
-	rc = store_scan(t, STORE_DB_META, prefix, sizeof(prefix), join_scan_cb, &js, max);
-	*n = js.n;
-	return rc < 0 ? rc : 0;
+	return store_join_list(t, job_id, ids, max, n);
 }
 
 static int
 join_clear(struct store_txn *t, uint64_t job_id, const uint64_t *ids, size_t n)
 {
-	uint8_t k[JOIN_PREFIX_LEN + 16];
-	int rc;
-
-	for (size_t i = 0; i < n; i++) {
-		join_key(k, job_id, ids[i]);
-		rc = store_del(t, STORE_DB_META, k, sizeof(k));
-		if (rc != 0 && rc != ERR_NOTFOUND)
-			return rc;
-	}
-	return 0;
+	(void)ids;
+	(void)n;
+	return store_join_clear(t, job_id);
 }
 
 int

@@ -11,6 +11,7 @@
  *   form.c      multipart/form-data, urlencoded forms, cookies
  *   pages.c     EUC-JP HTML pages
  *   tsv_check.c the upload TSV: our own parser and every validation rule
+ *   tsv_dn.c    its subject DN and CSR columns (tsv.h: what the two share)
  *   issue.c     the application life cycle: accept, issue, mails, states
  *   bulk.c      the bulk certificate TSV and its rate limit
  *   lra.c       HTTP handlers of /upki-odcert/... (login, menu, upload, ...)
