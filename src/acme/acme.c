@@ -118,7 +118,7 @@ acme_error_body(void *arg, int status, const char *why, char *buf, size_t sz, co
 	json_w_init(&w, buf, sz);
 	json_w_obj_begin(&w);
 	json_w_key(&w, "type");
-	json_w_str(&w, ACME_ERR_PREFIX "malformed");
+	json_w_str(&w, ACME_ERR_PREFIX "malformed");   /* HTTP-level errors: ACME_E_MALFORMED's type */
 	json_w_key(&w, "detail");
 	json_w_str(&w, detail);
 	json_w_key(&w, "status");

@@ -2,6 +2,7 @@
 #ifndef UPKI_ACME_INT_H
 #define UPKI_ACME_INT_H
 
+#include "acme/problem.h"
 #include "acme/acme.h"
 #include "app.h"
 #include "http/http.h"
@@ -73,18 +74,7 @@ int acme_url(const struct acme *a, char *out, size_t outsz, const char *kind, ui
 /* Parse the id from a path "/acme/<kind>/<id>[/rest]"; 0, or ERR_NOTFOUND. */
 int acme_path_id(const char *path, const char *kind, uint64_t *id, const char **rest);
 
-/* Problem types (RFC 8555 §6.7), without the "urn:ietf:params:acme:error:" prefix. */
-#define ACME_ERR_PREFIX "urn:ietf:params:acme:error:"
-
-/*
- * Answer with an application/problem+json document: type is the short ACME
- * error name ("malformed", "badNonce", ...), detail a human sentence.
- */
-void acme_problem(struct http_req *req, int status, const char *type, const char *detail);
-
-/* Like acme_problem with printf-style detail. */
-void acme_problemf(struct http_req *req, int status, const char *type, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+/* Problem documents: acme/problem.h (acme_problem, the code -> problem table). */
 
 /* Send a JSON body with status, and a Location header when location != NULL. */
 void acme_reply_json(struct http_req *req, int status, const char *location,

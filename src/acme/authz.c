@@ -144,11 +144,11 @@ acme_authz_post(struct http_req *req, void *arg)
 	int rc, n;
 
 	if (p == NULL || op == NULL) {
-		acme_problem(req, 500, "serverInternal", "out of memory");
+		acme_problem(req, ACME_E_INTERNAL, "out of memory");
 		return;
 	}
 	if (acme_path_id(req->path, "authz", &op->id, NULL) != 0) {
-		acme_problem(req, 404, "malformed", "no such authorization");
+		acme_problem(req, ACME_E_NOSUCH, "no such authorization");
 		return;
 	}
 	if (acme_post_verify(a, req, ACME_SIGNER_KID, p) != 0)
@@ -156,7 +156,7 @@ acme_authz_post(struct http_req *req, void *arg)
 	if (!p->post_as_get) {
 		int t = json_obj_get(&p->doc, 0, "status");
 		if (t < 0 || !json_str_eq(&p->doc, t, "deactivated")) {
-			acme_problem(req, 400, "malformed",
+			acme_problem(req, ACME_E_MALFORMED,
 			    "an authorization is read with POST-as-GET or deactivated with {\"status\":\"deactivated\"}");
 			return;
 		}
@@ -166,19 +166,19 @@ acme_authz_post(struct http_req *req, void *arg)
 	op->now = platform_wall_s();
 	rc = store_write(acme_store(a), authz_op_fn, op);
 	if (rc == ERR_NOTFOUND) {
-		acme_problem(req, 404, "malformed", "no such authorization for this account");
+		acme_problem(req, ACME_E_NOSUCH, "no such authorization for this account");
 		return;
 	}
 	if (rc == ERR_STATE) {
-		acme_problem(req, 400, "malformed", "only a pending or valid authorization can be deactivated");
+		acme_problem(req, ACME_E_MALFORMED, "only a pending or valid authorization can be deactivated");
 		return;
 	}
 	if (rc != 0) {
-		acme_problem(req, 500, "serverInternal", "cannot read the authorization");
+		acme_problem(req, ACME_E_INTERNAL, "cannot read the authorization");
 		return;
 	}
 	if ((n = authz_json(a, &op->az, body, sizeof(body))) < 0) {
-		acme_problem(req, 500, "serverInternal", "authorization does not fit its buffer");
+		acme_problem(req, ACME_E_INTERNAL, "authorization does not fit its buffer");
 		return;
 	}
 	acme_url(a, loc, sizeof(loc), "authz", op->id);
@@ -288,12 +288,12 @@ acme_chall_post(struct http_req *req, void *arg)
 	int rc, n;
 
 	if (p == NULL || op == NULL) {
-		acme_problem(req, 500, "serverInternal", "out of memory");
+		acme_problem(req, ACME_E_INTERNAL, "out of memory");
 		return;
 	}
 	if (acme_path_id(req->path, "chall", &op->id, &rest) != 0 || rest[0] != '/' ||
 	    rest[1] < '0' || rest[1] > '2' || rest[2] != '\0') {
-		acme_problem(req, 404, "malformed", "no such challenge");
+		acme_problem(req, ACME_E_NOSUCH, "no such challenge");
 		return;
 	}
 	op->chall = (size_t)(rest[1] - '0');
@@ -305,11 +305,11 @@ acme_chall_post(struct http_req *req, void *arg)
 	op->now = platform_wall_s();
 	rc = store_write(acme_store(a), authz_op_fn, op);
 	if (rc == ERR_NOTFOUND) {
-		acme_problem(req, 404, "malformed", "no such challenge for this account");
+		acme_problem(req, ACME_E_NOSUCH, "no such challenge for this account");
 		return;
 	}
 	if (rc != 0) {
-		acme_problem(req, 500, "serverInternal", "cannot update the challenge");
+		acme_problem(req, ACME_E_INTERNAL, "cannot update the challenge");
 		return;
 	}
 	if (op->started && (rc = acme_validation_start(a, &op->az, op->chall)) != 0) {
@@ -333,7 +333,7 @@ acme_chall_post(struct http_req *req, void *arg)
 	json_w_init(&w, body, sizeof(body));
 	chall_json(a, &w, &op->az, op->chall);
 	if ((n = json_w_finish(&w)) < 0) {
-		acme_problem(req, 500, "serverInternal", "challenge does not fit its buffer");
+		acme_problem(req, ACME_E_INTERNAL, "challenge does not fit its buffer");
 		return;
 	}
 	if (op->az.challs[op->chall].status == REC_CHALL_PROCESSING)

@@ -193,7 +193,7 @@ reply_rejected(struct http_req *req, const char (*names)[REC_IDENT_MAX + 1], con
 	int len;
 
 	if (body == NULL) {
-		acme_problem(req, 500, "serverInternal", "out of memory");
+		acme_problem(req, ACME_E_INTERNAL, "out of memory");
 		return;
 	}
 	json_w_init(&w, body, 8192);
@@ -245,34 +245,34 @@ acme_new_order(struct http_req *req, void *arg)
 	int arr, cnt, len;
 
 	if (p == NULL || n == NULL || ef == NULL || bad == NULL) {
-		acme_problem(req, 500, "serverInternal", "out of memory");
+		acme_problem(req, ACME_E_INTERNAL, "out of memory");
 		return;
 	}
 	if (acme_post_verify(a, req, ACME_SIGNER_KID, p) != 0)
 		return;
 	if (p->post_as_get) {
-		acme_problem(req, 400, "malformed", "newOrder needs a payload");
+		acme_problem(req, ACME_E_MALFORMED, "newOrder needs a payload");
 		return;
 	}
 	if (json_obj_get(&p->doc, 0, "notBefore") >= 0 || json_obj_get(&p->doc, 0, "notAfter") >= 0) {
-		acme_problem(req, 400, "malformed",
+		acme_problem(req, ACME_E_MALFORMED,
 		    "notBefore/notAfter are not supported: UPKI sets the validity period");
 		return;
 	}
 	arr = json_obj_get(&p->doc, 0, "identifiers");
 	cnt = json_arr_len(&p->doc, arr);
 	if (cnt <= 0) {
-		acme_problem(req, 400, "malformed", "\"identifiers\" must be a non-empty array");
+		acme_problem(req, ACME_E_MALFORMED, "\"identifiers\" must be a non-empty array");
 		return;
 	}
 	if (cnt > REC_IDENT_N) {
-		acme_problemf(req, 400, "rejectedIdentifier", "at most %d identifiers per order", REC_IDENT_N);
+		acme_problemf(req, ACME_E_IDENT_REJECTED, "at most %d identifiers per order", REC_IDENT_N);
 		return;
 	}
 	if (p->acct.eab_kid[0] != '\0') {
 		ef->kid = p->acct.eab_kid;
 		if (store_read(acme_store(a), eab_fetch_fn, ef) != 0) {
-			acme_problem(req, 500, "serverInternal", "cannot read the account's EAB key");
+			acme_problem(req, ACME_E_INTERNAL, "cannot read the account's EAB key");
 			return;
 		}
 	}
@@ -284,18 +284,18 @@ acme_new_order(struct http_req *req, void *arg)
 		if (json_type(&p->doc, t) != JSON_OBJECT ||
 		    json_obj_get_str(&p->doc, t, "type", type, sizeof(type)) != 0 ||
 		    json_obj_get_str(&p->doc, t, "value", value, sizeof(value)) != 0) {
-			acme_problem(req, 400, "malformed",
+			acme_problem(req, ACME_E_MALFORMED,
 			    "each identifier is an object with string members \"type\" and \"value\"");
 			return;
 		}
 		if (strcmp(type, "dns") != 0) {
-			acme_problemf(req, 400, "unsupportedIdentifier",
+			acme_problemf(req, ACME_E_IDENT_UNSUPPORTED,
 			    "identifier type \"%s\" is not supported: only \"dns\"", strcmp(type, "ip") == 0 ? "ip" : "other");
 			return;
 		}
 		rc = acme_ident_normalize(value, &w);
 		if (rc == ERR_UNSUPPORTED) {
-			acme_problem(req, 400, "unsupportedIdentifier", w);
+			acme_problem(req, ACME_E_IDENT_UNSUPPORTED, w);
 			return;
 		}
 		if (rc == 0 && value[0] == '*')
@@ -333,12 +333,12 @@ acme_new_order(struct http_req *req, void *arg)
 	n->o.created = n->now;
 	n->o.expires = n->now + CONFIG_ACME_ORDER_LIFETIME_S;
 	if (store_write(acme_store(a), new_order_fn, n) != 0) {
-		acme_problem(req, 500, "serverInternal", "cannot store the order");
+		acme_problem(req, ACME_E_INTERNAL, "cannot store the order");
 		return;
 	}
 	body = arena_alloc(&req->arena, 8192);
 	if (body == NULL || (len = acme_order_json(a, &n->o, body, 8192)) < 0) {
-		acme_problem(req, 500, "serverInternal", "order does not fit its buffer");
+		acme_problem(req, ACME_E_INTERNAL, "order does not fit its buffer");
 		return;
 	}
 	log_info("acme: %s: account %" PRIu64 ": new order %" PRIu64 " for %zu names", req->peer,
@@ -374,7 +374,7 @@ acme_order_reply(struct acme *a, struct http_req *req, const struct rec_order *o
 	int len;
 
 	if (body == NULL || (len = acme_order_json(a, o, body, 8192)) < 0) {
-		acme_problem(req, 500, "serverInternal", "order does not fit its buffer");
+		acme_problem(req, ACME_E_INTERNAL, "order does not fit its buffer");
 		return;
 	}
 	if (o->status == REC_ORDER_PROCESSING)
@@ -393,27 +393,27 @@ acme_order_post(struct http_req *req, void *arg)
 	int rc;
 
 	if (p == NULL || g == NULL) {
-		acme_problem(req, 500, "serverInternal", "out of memory");
+		acme_problem(req, ACME_E_INTERNAL, "out of memory");
 		return;
 	}
 	if (acme_path_id(req->path, "order", &g->id, NULL) != 0) {
-		acme_problem(req, 404, "malformed", "no such order");
+		acme_problem(req, ACME_E_NOSUCH, "no such order");
 		return;
 	}
 	if (acme_post_verify(a, req, ACME_SIGNER_KID, p) != 0)
 		return;
 	if (!p->post_as_get) {
-		acme_problem(req, 400, "malformed", "an order is read with POST-as-GET (empty payload)");
+		acme_problem(req, ACME_E_MALFORMED, "an order is read with POST-as-GET (empty payload)");
 		return;
 	}
 	g->now = platform_wall_s();
 	rc = store_write(acme_store(a), order_get_fn, g);
 	if (rc == ERR_NOTFOUND || (rc == 0 && g->o.account_id != p->acct.id)) {
-		acme_problem(req, 404, "malformed", "no such order for this account");
+		acme_problem(req, ACME_E_NOSUCH, "no such order for this account");
 		return;
 	}
 	if (rc != 0) {
-		acme_problem(req, 500, "serverInternal", "cannot read the order");
+		acme_problem(req, ACME_E_INTERNAL, "cannot read the order");
 		return;
 	}
 	acme_order_reply(a, req, &g->o);
