@@ -112,6 +112,7 @@ struct new_acct {
 	struct rec_eab eab;
 	int only_existing;
 	int eab_state;              /* result of the EAB check inside the txn */
+	const char *eab_refusal;    /* why the key binds no account (static text) */
 };
 
 static int
@@ -135,6 +136,20 @@ eab_get_fn(struct store_txn *t, void *arg)
 	return store_eab_get(t, n->eab_kid, &n->eab);
 }
 
+const char *
+acme_eab_binding_refusal(const struct rec_eab *eab, int64_t now)
+{
+	if (eab->flags & REC_EAB_F_DISABLED)
+		return "externalAccountBinding: this key id is disabled";
+	if (eab->expires != 0 && now >= eab->expires)
+		return "externalAccountBinding: this key id has expired: ask the operator for a new one";
+	if (eab->max_accounts != 0 && eab->n_accounts >= eab->max_accounts)
+		return eab->max_accounts == 1 ?
+		    "externalAccountBinding: this key id is already bound to an account" :
+		    "externalAccountBinding: this key id has bound all the accounts it may";
+	return NULL;
+}
+
 static int
 create_fn(struct store_txn *t, void *arg)
 {
@@ -152,10 +167,10 @@ create_fn(struct store_txn *t, void *arg)
 	if (rc != ERR_NOTFOUND)
 		return rc;
 	if (n->eab_kid != NULL) {
-		struct rec_eab eab;
-		if ((rc = store_eab_get(t, n->eab_kid, &eab)) != 0)
+		/* Checked again here: concurrent requests must not bind more than allowed. */
+		if ((rc = store_eab_get(t, n->eab_kid, &n->eab)) != 0)
 			return rc;
-		if (eab.account_id != 0 || (eab.flags & REC_EAB_F_DISABLED)) {
+		if ((n->eab_refusal = acme_eab_binding_refusal(&n->eab, n->acct.created)) != NULL) {
 			n->eab_state = ERR_EXISTS;
 			return ERR_EXISTS;     /* abort: nothing stored */
 		}
@@ -165,11 +180,10 @@ create_fn(struct store_txn *t, void *arg)
 	if ((rc = store_account_put(t, &n->acct)) != 0)
 		return rc;
 	if (n->eab_kid != NULL) {
-		struct rec_eab eab;
-		if ((rc = store_eab_get(t, n->eab_kid, &eab)) != 0)
-			return rc;
-		eab.account_id = n->acct.id;
-		if ((rc = store_eab_put(t, &eab, 0)) != 0)
+		if (n->eab.account_id == 0)
+			n->eab.account_id = n->acct.id;
+		n->eab.n_accounts++;
+		if ((rc = store_eab_put(t, &n->eab, 0)) != 0)
 			return rc;
 	}
 	return 0;
@@ -269,13 +283,10 @@ acme_new_account(struct http_req *req, void *arg)
 			    "externalAccountBinding: the MAC does not verify with this key id's HMAC key");
 			return;
 		}
-		if (n->eab.flags & REC_EAB_F_DISABLED) {
-			acme_problem(req, ACME_E_UNAUTHORIZED, "externalAccountBinding: this key id is disabled");
-			return;
-		}
-		if (n->eab.account_id != 0) {
-			acme_problem(req, ACME_E_UNAUTHORIZED,
-			    "externalAccountBinding: this key id is already bound to an account");
+		if ((n->eab_refusal = acme_eab_binding_refusal(&n->eab, platform_wall_s())) != NULL) {
+			log_info("acme: %s: new account refused: EAB key %s: %s", req->peer, eab->kid,
+			    n->eab_refusal + strlen("externalAccountBinding: "));
+			acme_problem(req, ACME_E_UNAUTHORIZED, n->eab_refusal);
 			return;
 		}
 		memcpy(n->acct.eab_kid, eab->kid, strlen(eab->kid) + 1);
@@ -291,8 +302,7 @@ acme_new_account(struct http_req *req, void *arg)
 	n->acct.created = platform_wall_s();
 	rc = store_write(acme_store(a), create_fn, n);
 	if (rc == ERR_EXISTS && n->eab_state == ERR_EXISTS) {
-		acme_problem(req, ACME_E_UNAUTHORIZED,
-		    "externalAccountBinding: this key id is already bound to an account");
+		acme_problem(req, ACME_E_UNAUTHORIZED, n->eab_refusal);
 		return;
 	}
 	if (rc != 0) {

@@ -103,6 +103,12 @@ int acme_ident_normalize(char *name, const char **why);
 /* 1 if the EAB key's allow-list covers name. */
 int acme_ident_allowed(const struct rec_eab *eab, const char *name);
 
+/*
+ * Why an EAB key binds no new account at now (unix seconds): disabled,
+ * expired, or all of its max_accounts used; NULL when it may.
+ */
+const char *acme_eab_binding_refusal(const struct rec_eab *eab, int64_t now);
+
 /* Orders (order.c). */
 int acme_order_json(struct acme *a, const struct rec_order *o, char *buf, size_t sz);
 int acme_order_refresh(struct store_txn *t, struct rec_order *o, int64_t now);

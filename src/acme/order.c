@@ -275,6 +275,13 @@ acme_new_order(struct http_req *req, void *arg)
 			acme_problem(req, ACME_E_INTERNAL, "cannot read the account's EAB key");
 			return;
 		}
+		if (ef->eab.flags & REC_EAB_F_DISABLED) {
+			log_info("acme: %s: account %" PRIu64 ": new order refused: EAB key %s is "
+			    "disabled", req->peer, p->acct.id, ef->kid);
+			acme_problem(req, ACME_E_FORBIDDEN, "the External Account Binding key this "
+			    "account was made with is disabled: ask the operator");
+			return;
+		}
 	}
 	for (int i = 0, t = arr + 1; i < cnt; i++, t = json_next(&p->doc, t)) {
 		char type[16], value[REC_IDENT_MAX + 2];
