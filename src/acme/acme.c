@@ -49,6 +49,11 @@ acme_new(struct acme **out, struct app *app)
 	route_add(a, HTTP_POST, ACME_PATH_REVOKE_CERT, 0, acme_revoke_cert);
 	route_add(a, HTTP_POST, ACME_PATH_KEY_CHANGE, 0, acme_key_change);
 	route_add(a, HTTP_GET | HTTP_HEAD, ACME_PATH_RENEWAL_INFO "/", 1, acme_renewal_info);
+	if (acme_sweep_start(a) != 0) {
+		acme_nonces_free(a->nonces);
+		free(a);
+		return ERR_NOMEM;
+	}
 	*out = a;
 	return 0;
 }
@@ -58,6 +63,7 @@ acme_free(struct acme *a)
 {
 	if (a == NULL)
 		return;
+	acme_sweep_stop(a);
 	acme_nonces_free(a->nonces);
 	free(a);
 }

@@ -20,6 +20,8 @@ struct validator;
 struct issuer;
 struct issuer_problem;
 
+struct event;
+
 struct acme {
 	struct app *app;
 	const char *base_url;          /* no trailing slash */
@@ -29,7 +31,18 @@ struct acme {
 	struct issuer *issuer;         /* NULL: finalize answers serverInternal */
 	struct http_route routes[ACME_MAX_ROUTES];
 	size_t nroutes;
+	struct event *sweep_ev;        /* sweep.c */
+	uint64_t swept_run, swept_total;
 };
+
+/*
+ * Expiry on a schedule (sweep.c): start arms a reactor timer (nothing without
+ * an event base or a store); once runs one bounded batch at now, *swept the
+ * records it changed (STORE_SWEEP_MAX: more are due).
+ */
+int acme_sweep_start(struct acme *a);
+void acme_sweep_stop(struct acme *a);
+int acme_sweep_once(struct acme *a, int64_t now, size_t *swept);
 
 /* Nonce pool (nonce.c). consume: 0, or ERR_NOTFOUND/ERR_TIMEOUT/ERR_EXISTS = badNonce. */
 int acme_nonces_new(struct acme_nonces **out);

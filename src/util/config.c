@@ -68,6 +68,8 @@ static const struct cfg_key cfg_keys[] = {
 	BOOL("upki_revoke_status4", upki_revoke_status4),
 	/* store */
 	INT("store_map_size", store_map_size_mib, 1, 65536),
+	/* housekeeping */
+	INT("sweep_interval", sweep_interval_s, 1, 86400),
 };
 
 void
@@ -96,6 +98,7 @@ config_defaults(struct config *cfg)
 	cfg->upki_timeout_s = 60;
 	cfg->upki_bulk_timeout_s = 1800;
 	cfg->store_map_size_mib = CONFIG_STORE_MAP_SIZE_MIB;
+	cfg->sweep_interval_s = 60;
 }
 
 int

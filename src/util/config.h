@@ -77,6 +77,7 @@ struct config {
 
 	/* Store. */
 	int store_map_size_mib;             /* LMDB map size: upper bound of the database */
+	int sweep_interval_s;               /* expired orders/authzs marked this often */
 };
 
 /* Fill cfg with the embedded defaults (loopback listener, data under ./var). */
