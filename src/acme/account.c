@@ -300,13 +300,16 @@ acme_new_account(struct http_req *req, void *arg)
 	}
 	memcpy(n->acct.thumbprint, thumb, sizeof(thumb));
 	n->acct.created = platform_wall_s();
+	if (acme_room(a, req) != 0)
+		return;
 	rc = store_write(acme_store(a), create_fn, n);
 	if (rc == ERR_EXISTS && n->eab_state == ERR_EXISTS) {
 		acme_problem(req, ACME_E_UNAUTHORIZED, n->eab_refusal);
 		return;
 	}
 	if (rc != 0) {
-		acme_problem(req, ACME_E_INTERNAL, "cannot store the account");
+		acme_problem(req, rc == ERR_FULL ? ERR_FULL : ACME_E_INTERNAL, rc == ERR_FULL ? NULL :
+		    "cannot store the account");
 		return;
 	}
 	if (!n->found)

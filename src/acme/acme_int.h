@@ -96,6 +96,13 @@ void acme_reply_json(struct http_req *req, int status, const char *location,
 /* The store of the running app. */
 struct store *acme_store(const struct acme *a);
 
+/*
+ * Room in the store for new work (accounts, orders, challenges started,
+ * finalize): 0, or the ERR_FULL problem has been answered (503, Retry-After)
+ * and the caller stops. Reads and work in progress do not ask.
+ */
+int acme_room(struct acme *a, struct http_req *req);
+
 void acme_directory_get(struct http_req *req, void *arg);
 void acme_healthz_get(struct http_req *req, void *arg);
 void acme_new_nonce(struct http_req *req, void *arg);

@@ -303,6 +303,8 @@ acme_chall_post(struct http_req *req, void *arg)
 	op->start = !p->post_as_get;
 	op->account_id = p->acct.id;
 	op->now = platform_wall_s();
+	if (op->start && acme_room(a, req) != 0)
+		return;
 	rc = store_write(acme_store(a), authz_op_fn, op);
 	if (rc == ERR_NOTFOUND) {
 		acme_problem(req, ACME_E_NOSUCH, "no such challenge for this account");

@@ -268,6 +268,8 @@ acme_finalize_post(struct http_req *req, void *arg)
 	f->csr_len = derlen;
 	f->rq = &rq;
 	f->submit = 1;
+	if (acme_room(a, req) != 0)
+		return;
 	rc = store_write(acme_store(a), fin_fn, f);
 	if (rc != 0) {
 		acme_problemf(req, ACME_E_INTERNAL, "cannot hand the order to the issuer (%s)",

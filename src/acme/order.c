@@ -242,7 +242,7 @@ acme_new_order(struct http_req *req, void *arg)
 	const char *why[REC_IDENT_N];
 	size_t nbad = 0;
 	char *body, loc[256];
-	int arr, cnt, len;
+	int arr, cnt, len, wrc;
 
 	if (p == NULL || n == NULL || ef == NULL || bad == NULL) {
 		acme_problem(req, ACME_E_INTERNAL, "out of memory");
@@ -339,8 +339,11 @@ acme_new_order(struct http_req *req, void *arg)
 	n->o.status = REC_ORDER_PENDING;
 	n->o.created = n->now;
 	n->o.expires = n->now + CONFIG_ACME_ORDER_LIFETIME_S;
-	if (store_write(acme_store(a), new_order_fn, n) != 0) {
-		acme_problem(req, ACME_E_INTERNAL, "cannot store the order");
+	if (acme_room(a, req) != 0)
+		return;
+	if ((wrc = store_write(acme_store(a), new_order_fn, n)) != 0) {
+		acme_problem(req, wrc == ERR_FULL ? ERR_FULL : ACME_E_INTERNAL, wrc == ERR_FULL ? NULL :
+		    "cannot store the order");
 		return;
 	}
 	body = arena_alloc(&req->arena, 8192);

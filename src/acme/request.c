@@ -23,6 +23,19 @@ acme_store(const struct acme *a)
 }
 
 int
+acme_room(struct acme *a, struct http_req *req)
+{
+	int rc = store_room(acme_store(a));
+
+	if (rc == 0)
+		return 0;
+	acme_problem(req, rc == ERR_FULL ? ERR_FULL : ACME_E_INTERNAL, rc == ERR_FULL ?
+	    "the gateway's storage is full: new work waits until expired objects are swept" :
+	    "cannot read the store's size");
+	return rc;
+}
+
+int
 acme_url(const struct acme *a, char *out, size_t outsz, const char *kind, uint64_t id)
 {
 	int n = snprintf(out, outsz, "%s/acme/%s/%" PRIu64, a->base_url, kind, id);
