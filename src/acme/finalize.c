@@ -10,6 +10,7 @@
 
 #include "acme/acme_int.h"
 #include "acme/issuer.h"
+#include "acme/order_view.h"
 #include "platform.h"
 #include "store/store.h"
 #include "util/b64.h"
@@ -279,16 +280,6 @@ acme_finalize_post(struct http_req *req, void *arg)
 	if (a->issuer->ops->kick != NULL)
 		a->issuer->ops->kick(a->issuer->ctx);
 	acme_order_reply(a, req, &f->o);
-}
-
-unsigned
-acme_retry_after(struct acme *a, const struct rec_order *o)
-{
-	unsigned s = 5;
-
-	if (a->issuer != NULL && a->issuer->ops->retry_after != NULL)
-		s = a->issuer->ops->retry_after(a->issuer->ctx, o->job_id);
-	return s < 1 ? 1 : s;
 }
 
 /* issuer_events.issued: inside the backend's transaction. */
