@@ -185,6 +185,13 @@ acme_finalize_post(struct http_req *req, void *arg)
 	}
 	if (acme_post_verify(a, req, ACME_SIGNER_KID, p) != 0)
 		return;
+	/* An unset clock would put wrong dates into the certificate's validity. */
+	if (!platform_clock_sane()) {
+		log_warn("acme: %s: finalize refused: the wall clock (%" PRId64 " s) is before the "
+		    "build date; set the clock (NTP, RTC) first", req->peer, platform_wall_s());
+		acme_problem(req, ACME_E_CLOCK, NULL);
+		return;
+	}
 	f->a = a;
 	f->account_id = p->acct.id;
 	f->now = platform_wall_s();

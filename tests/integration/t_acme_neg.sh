@@ -882,4 +882,30 @@ check_eq "account a still valid after the restart" "200 valid" "$(field acct.sta
 problem "account c still deactivated after the restart" deact. 401 unauthorized
 
 check "gateway still running" kill -0 "$PID_gw2"
+
+# =============================================================================
+# 20. A wall clock before the build date (faked with UPKI_CLOCK_OFFSET, read
+#     by platform/host/host.c): finalize is refused with 503 serverInternal
+#     and a Retry-After, nothing stored, a log line; the order stays ready.
+# =============================================================================
+check "SIGTERM stops the gateway (2)" stop_pid "$PID_gw2"
+export UPKI_CLOCK_OFFSET=-410000000      # about 13 years back: before 2026
+check "gateway starts with its clock 13 years back" gateway_start gw3 "$T/gw.conf"
+unset UPKI_CLOCK_OFFSET
+py clock <<'PY'
+from acme_client import *
+s = Session.from_env(); a = s.acme
+names = ["www.example.ac.jp", "mail.example.ac.jp"]
+b = db_counts()
+r = s.post_as("a", s.order("o1")["obj"]["finalize"], {"csr": b64u(make_csr(Key.rsa(2048), sans=names))})
+report(r, b, tag="clock.", retry=r.header("Retry-After"))
+report(s.post_as("a", s.order("o1")["url"], None), tag="clockstill.", ostatus=a.log[-1].json()["status"])
+PY
+problem "finalize while the clock is before the build date" clock. 503 serverInternal
+check_eq "... with Retry-After in seconds" 3600 "$(field clock.retry)"
+check_match "... the detail says the clock is not set" "clock is not set" "$(field clock.detail)"
+check_eq "... and the order is still ready" "200 ready" "$(field clockstill.status) $(field clockstill.ostatus)"
+check_match "the gateway logs the refused finalize" "finalize refused: the wall clock" "$(cat "$T/gw3.err")"
+check_match "the gateway warns at start that its clock is shifted" "UPKI_CLOCK_OFFSET" "$(cat "$T/gw3.err")"
+check "gateway still running (3)" kill -0 "$PID_gw3"
 finish
