@@ -66,6 +66,8 @@ static const struct cfg_key cfg_keys[] = {
 	INT("upki_timeout", upki_timeout_s, 1, 600),
 	INT("upki_bulk_timeout", upki_bulk_timeout_s, 10, 86400),
 	BOOL("upki_revoke_status4", upki_revoke_status4),
+	/* store */
+	INT("store_map_size", store_map_size_mib, 1, 65536),
 };
 
 void
@@ -93,6 +95,7 @@ config_defaults(struct config *cfg)
 	cfg->upki_max_wait_s = 2 * 86400;
 	cfg->upki_timeout_s = 60;
 	cfg->upki_bulk_timeout_s = 1800;
+	cfg->store_map_size_mib = CONFIG_STORE_MAP_SIZE_MIB;
 }
 
 int

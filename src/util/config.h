@@ -74,6 +74,9 @@ struct config {
 	int upki_timeout_s;                 /* one page request */
 	int upki_bulk_timeout_s;            /* one bulk TSV download */
 	int upki_revoke_status4;            /* UPKI revokes certificates in 状態 4 */
+
+	/* Store. */
+	int store_map_size_mib;             /* LMDB map size: upper bound of the database */
 };
 
 /* Fill cfg with the embedded defaults (loopback listener, data under ./var). */
