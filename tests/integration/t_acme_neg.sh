@@ -110,7 +110,7 @@ check_eq "newNonce: Link rel=index" "<$URL/directory>;rel=\"index\"" "$(field he
 check_eq "newAccount (RS256, EAB): 201" 201 "$(field new.status)"
 check_match "newAccount: Location is an account URL" "^$URL/acme/acct/[0-9]+$" "$(field new.loc)"
 check_eq "newAccount: account valid" valid "$(field new.acct_status)"
-check_match "newAccount: stored one account" "^changed: account 0->1, account_by_key 0->1" "$(field new.stored)"
+check_match "newAccount: stored one account" "^changed: account 0->1, account_by_eab 0->1, account_by_key 0->1(, meta [0-9]+->[0-9]+)?$" "$(field new.stored)"
 check_eq "newAccount again, same key: 200" 200 "$(field again.status)"
 check_eq "newAccount again: same Location" True "$(field again.same_loc)"
 check_eq "newAccount again: nothing stored" unchanged "$(field again.stored)"
@@ -145,7 +145,7 @@ report(v, tag="ready.", ostatus=v.json()["status"], authz=azs[0].json()["status"
        chall=azs[0].json()["challenges"][0]["status"])
 PY
 check_eq "newAccount (ES256, EAB): 201" 201 "$(field new.status)"
-check_match "newAccount ES256: stored one account" "^changed: account 1->2, account_by_key 1->2" "$(field new.stored)"
+check_match "newAccount ES256: stored one account" "^changed: account 1->2, account_by_eab 1->2, account_by_key 1->2$" "$(field new.stored)"
 check_eq "newAccount again (ES256, no EAB needed for a known key): 200, same Location" "200 True" "$(field again.status) $(field again.same_loc)"
 check_eq "onlyReturnExisting (ES256): 200, same Location" "200 True" "$(field only.status) $(field only.same_loc)"
 check_eq "ES256 account: http-01 challenge, authz, order" "valid valid ready" \
@@ -361,7 +361,7 @@ for t in missing mac_flip mac_otherkey kid_unknown kid_long other_payload other_
 		"400 urn:ietf:params:acme:error:accountDoesNotExist" "$(field $t.exists.status) $(field $t.exists.type)"
 done
 check_eq "EAB key d still usable after the refusals: 201" 201 "$(field good.status)"
-check_match "... and it stored one account" "^changed: account [0-9]+->[0-9]+, account_by_key" "$(field good.stored)"
+check_match "... and it stored one account" "^changed: account ([0-9]+)->[0-9]+, account_by_eab [0-9]+->[0-9]+, account_by_key [0-9]+->[0-9]+$" "$(field good.stored)"
 problem "EAB key d reused after it was bound" reused_d. 401 unauthorized
 check_match "eab list: key d now bound" "^account=[1-9]" "$(eab_account d)"
 py eab-race "$(eab_kid g)" "$(eab_hmac g)" <<'PY'
