@@ -129,11 +129,7 @@ int acme_ident_allowed(const struct rec_eab *eab, const char *name);
  */
 const char *acme_eab_binding_refusal(const struct rec_eab *eab, int64_t now);
 
-/* Orders (order.c). */
-int acme_order_json(struct acme *a, const struct rec_order *o, char *buf, size_t sz);
-int acme_order_refresh(struct store_txn *t, struct rec_order *o, int64_t now);
-void acme_order_reply(struct acme *a, struct http_req *req, const struct rec_order *o);
-unsigned acme_retry_after(struct acme *a, const struct rec_order *o);
+/* Orders as the client sees them: acme/order_view.h. */
 
 /* issuer_events.issued (finalize.c). */
 int acme_issued(void *arg, struct store_txn *t, uint64_t order_id, int rc,

@@ -10,6 +10,7 @@
 
 #include "acme/acme_int.h"
 #include "acme/issuer.h"
+#include "acme/order_view.h"
 #include "platform.h"
 #include "store/store.h"
 #include "util/b64.h"
@@ -184,6 +185,13 @@ acme_finalize_post(struct http_req *req, void *arg)
 	}
 	if (acme_post_verify(a, req, ACME_SIGNER_KID, p) != 0)
 		return;
+	/* An unset clock would put wrong dates into the certificate's validity. */
+	if (!platform_clock_sane()) {
+		log_warn("acme: %s: finalize refused: the wall clock (%" PRId64 " s) is before the "
+		    "build date; set the clock (NTP, RTC) first", req->peer, platform_wall_s());
+		acme_problem(req, ACME_E_CLOCK, NULL);
+		return;
+	}
 	f->a = a;
 	f->account_id = p->acct.id;
 	f->now = platform_wall_s();
@@ -281,16 +289,6 @@ acme_finalize_post(struct http_req *req, void *arg)
 	if (a->issuer->ops->kick != NULL)
 		a->issuer->ops->kick(a->issuer->ctx);
 	acme_order_reply(a, req, &f->o);
-}
-
-unsigned
-acme_retry_after(struct acme *a, const struct rec_order *o)
-{
-	unsigned s = 5;
-
-	if (a->issuer != NULL && a->issuer->ops->retry_after != NULL)
-		s = a->issuer->ops->retry_after(a->issuer->ctx, o->job_id);
-	return s < 1 ? 1 : s;
 }
 
 /* issuer_events.issued: inside the backend's transaction. */

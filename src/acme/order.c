@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "acme/acme_int.h"
+#include "acme/order_view.h"
 #include "platform.h"
 #include "store/store.h"
 #include "util/config.h"
@@ -14,110 +15,6 @@
 #include "util/err.h"
 #include "util/log.h"
 #include "util/timefmt.h"
-
-int
-acme_order_json(struct acme *a, const struct rec_order *o, char *buf, size_t sz)
-{
-	char url[256], when[TIMEFMT_RFC3339_LEN];
-	struct json_w w;
-
-	json_w_init(&w, buf, sz);
-	json_w_obj_begin(&w);
-	json_w_key(&w, "status");
-	json_w_str(&w, rec_order_status_str(o->status));
-	if (o->expires != 0 && timefmt_rfc3339(when, sizeof(when), o->expires) == 0) {
-		json_w_key(&w, "expires");
-		json_w_str(&w, when);
-	}
-	json_w_key(&w, "identifiers");
-	json_w_arr_begin(&w);
-	for (size_t i = 0; i < o->n_idents; i++) {
-		json_w_obj_begin(&w);
-		json_w_key(&w, "type");
-		json_w_str(&w, "dns");
-		json_w_key(&w, "value");
-		json_w_str(&w, o->idents[i].value);
-		json_w_obj_end(&w);
-	}
-	json_w_arr_end(&w);
-	json_w_key(&w, "authorizations");
-	json_w_arr_begin(&w);
-	for (size_t i = 0; i < o->n_idents; i++) {
-		acme_url(a, url, sizeof(url), "authz", o->authz_ids[i]);
-		json_w_str(&w, url);
-	}
-	json_w_arr_end(&w);
-	acme_url(a, url, sizeof(url), "finalize", o->id);
-	json_w_key(&w, "finalize");
-	json_w_str(&w, url);
-	if (o->status == REC_ORDER_VALID && o->cert_id != 0) {
-		acme_url(a, url, sizeof(url), "cert", o->cert_id);
-		json_w_key(&w, "certificate");
-		json_w_str(&w, url);
-	}
-	if (o->status == REC_ORDER_INVALID && o->error.type[0] != '\0') {
-		char type[128];
-		snprintf(type, sizeof(type), ACME_ERR_PREFIX "%s", o->error.type);
-		json_w_key(&w, "error");
-		json_w_obj_begin(&w);
-		json_w_key(&w, "type");
-		json_w_str(&w, type);
-		json_w_key(&w, "detail");
-		json_w_str(&w, o->error.detail);
-		json_w_obj_end(&w);
-	}
-	json_w_obj_end(&w);
-	return json_w_finish(&w);
-}
-
-/*
- * Bring a pending order up to date from its authorizations (inside t):
- * all valid -> ready; any invalid/deactivated/expired/revoked -> invalid;
- * past its expiry -> invalid. Returns 1 if o changed.
- */
-int
-acme_order_refresh(struct store_txn *t, struct rec_order *o, int64_t now)
-{
-	int all_valid = 1;
-
-	if (o->status != REC_ORDER_PENDING && o->status != REC_ORDER_READY)
-		return 0;
-	if (o->expires != 0 && now >= o->expires) {
-		o->status = REC_ORDER_INVALID;
-		snprintf(o->error.type, sizeof(o->error.type), "malformed");
-		snprintf(o->error.detail, sizeof(o->error.detail), "the order expired before it was finalized");
-		return 1;
-	}
-	/* A ready order is checked again: an authorization may have been deactivated. */
-	for (size_t i = 0; i < o->n_idents; i++) {
-		struct rec_authz az;
-
-		if (store_authz_get(t, o->authz_ids[i], &az) != 0)
-			return 0;
-		if (az.status == REC_AUTHZ_VALID && az.expires != 0 && now >= az.expires)
-			az.status = REC_AUTHZ_EXPIRED;
-		if (az.status == REC_AUTHZ_VALID)
-			continue;
-		all_valid = 0;
-		if (az.status != REC_AUTHZ_PENDING) {
-			o->status = REC_ORDER_INVALID;
-			snprintf(o->error.type, sizeof(o->error.type), "unauthorized");
-			snprintf(o->error.detail, sizeof(o->error.detail),
-			    "authorization for %s is %s", az.ident.value, rec_authz_status_str(az.status));
-			for (size_t c = 0; c < az.n_challs; c++)
-				if (az.challs[c].error.type[0] != '\0') {
-					o->error = az.challs[c].error;
-					break;
-				}
-			return 1;
-		}
-	}
-	if (all_valid && o->status != REC_ORDER_READY) {
-		o->status = REC_ORDER_READY;
-		return 1;
-	}
-	return 0;
-}
 
 struct new_order {
 	struct rec_order o;
@@ -186,9 +83,11 @@ eab_fetch_fn(struct store_txn *t, void *arg)
 /* A rejectedIdentifier problem with one subproblem per refused name. */
 static void
 reply_rejected(struct http_req *req, const char (*names)[REC_IDENT_MAX + 1], const char **why,
-    size_t n, const char *type)
+    size_t n, int code)
 {
+	const struct acme_problem_row *r = acme_problem_row(code);
 	char *body = arena_alloc(&req->arena, 8192);
+	char urn[128];
 	struct json_w w;
 	int len;
 
@@ -196,22 +95,21 @@ reply_rejected(struct http_req *req, const char (*names)[REC_IDENT_MAX + 1], con
 		acme_problem(req, ACME_E_INTERNAL, "out of memory");
 		return;
 	}
+	snprintf(urn, sizeof(urn), ACME_ERR_PREFIX "%s", r->type);
 	json_w_init(&w, body, 8192);
 	json_w_obj_begin(&w);
 	json_w_key(&w, "type");
-	json_w_str(&w, strcmp(type, "rejectedIdentifier") == 0 ?
-	    ACME_ERR_PREFIX "rejectedIdentifier" : ACME_ERR_PREFIX "malformed");
+	json_w_str(&w, urn);
 	json_w_key(&w, "detail");
 	json_w_str(&w, n == 1 ? why[0] : "some identifiers are refused: see subproblems");
 	json_w_key(&w, "status");
-	json_w_int(&w, strcmp(type, "rejectedIdentifier") == 0 ? 403 : 400);
+	json_w_int(&w, r->status);
 	json_w_key(&w, "subproblems");
 	json_w_arr_begin(&w);
 	for (size_t i = 0; i < n; i++) {
 		json_w_obj_begin(&w);
 		json_w_key(&w, "type");
-		json_w_str(&w, strcmp(type, "rejectedIdentifier") == 0 ?
-		    ACME_ERR_PREFIX "rejectedIdentifier" : ACME_ERR_PREFIX "malformed");
+		json_w_str(&w, urn);
 		json_w_key(&w, "detail");
 		json_w_str(&w, why[i]);
 		json_w_key(&w, "identifier");
@@ -226,9 +124,8 @@ reply_rejected(struct http_req *req, const char (*names)[REC_IDENT_MAX + 1], con
 	json_w_arr_end(&w);
 	json_w_obj_end(&w);
 	len = json_w_finish(&w);
-	log_info("acme: %s: newOrder refused: %s (%zu identifiers)", req->peer, type, n);
-	http_reply(req, strcmp(type, "rejectedIdentifier") == 0 ? 403 : 400,
-	    "application/problem+json", body, len > 0 ? (size_t)len : 0);
+	log_info("acme: %s: newOrder refused: %s (%zu identifiers)", req->peer, r->type, n);
+	http_reply(req, r->status, "application/problem+json", body, len > 0 ? (size_t)len : 0);
 }
 
 void
@@ -330,7 +227,7 @@ acme_new_order(struct http_req *req, void *arg)
 		n->o.n_idents++;
 	}
 	if (nbad > 0) {
-		reply_rejected(req, (const char (*)[REC_IDENT_MAX + 1])bad, why, nbad, "rejectedIdentifier");
+		reply_rejected(req, (const char (*)[REC_IDENT_MAX + 1])bad, why, nbad, ACME_E_IDENT_REJECTED);
 		return;
 	}
 	n->now = platform_wall_s();
@@ -374,23 +271,6 @@ order_get_fn(struct store_txn *t, void *arg)
 	if (acme_order_refresh(t, &g->o, g->now))
 		return store_order_put(t, &g->o);
 	return 0;
-}
-
-void
-acme_order_reply(struct acme *a, struct http_req *req, const struct rec_order *o)
-{
-	char *body = arena_alloc(&req->arena, 8192);
-	char loc[256];
-	int len;
-
-	if (body == NULL || (len = acme_order_json(a, o, body, 8192)) < 0) {
-		acme_problem(req, ACME_E_INTERNAL, "order does not fit its buffer");
-		return;
-	}
-	if (o->status == REC_ORDER_PROCESSING)
-		http_resp_headerf(req, "Retry-After", "%u", acme_retry_after(a, o));
-	acme_url(a, loc, sizeof(loc), "order", o->id);
-	acme_reply_json(req, 200, loc, body, (size_t)len);
 }
 
 /* POST-as-GET /acme/order/<id> */

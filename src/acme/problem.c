@@ -35,7 +35,7 @@ static const struct acme_problem_row rows[] = {
 	{ACME_E_BAD_CSR, "badCSR", 400, 0, "the CSR is unacceptable"},
 	{ACME_E_NOT_READY, "orderNotReady", 403, 0, "the order is not ready"},
 	{ACME_E_IDENT_UNSUPPORTED, "unsupportedIdentifier", 400, 0, "unsupported identifier"},
-	{ACME_E_IDENT_REJECTED, "rejectedIdentifier", 400, 0, "this server will not issue for the identifier"},
+	{ACME_E_IDENT_REJECTED, "rejectedIdentifier", 403, 0, "this server will not issue for the identifier"},
 	{ACME_E_BAD_NONCE, "badNonce", 400, 0, "bad nonce: get a new one"},
 	{ACME_E_BAD_REASON, "badRevocationReason", 400, 0, "revocation reason not allowed"},
 	{ACME_E_REVOKED, "alreadyRevoked", 400, 0, "the certificate is already revoked"},
@@ -68,7 +68,7 @@ static const struct acme_problem_row rows[] = {
 	{ERR_AGAIN, "serverInternal", 503, RETRY_AGAIN_S, "temporarily unavailable: try again later"},
 	{ERR_CLOSED, "serverInternal", 500, 0, "connection closed by peer"},
 	{ERR_RATELIMIT, "rateLimited", 429, RETRY_RATE_S, "rate limited: try again later"},
-	{ERR_REJECTED, "rejectedIdentifier", 400, 0, "rejected by upstream"},
+	{ERR_REJECTED, "rejectedIdentifier", 403, 0, "rejected by upstream"},
 	{ERR_FULL, "serverInternal", 503, RETRY_FULL_S,
 	    "storage full: no new work until expired objects are swept"},
 };

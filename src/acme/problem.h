@@ -42,7 +42,7 @@ enum acme_err {
 	ACME_E_BAD_CSR = -2012,        /* 400 badCSR */
 	ACME_E_NOT_READY = -2013,      /* 403 orderNotReady */
 	ACME_E_IDENT_UNSUPPORTED = -2014, /* 400 unsupportedIdentifier */
-	ACME_E_IDENT_REJECTED = -2015, /* 400 rejectedIdentifier */
+	ACME_E_IDENT_REJECTED = -2015, /* 403 rejectedIdentifier */
 	ACME_E_BAD_NONCE = -2016,      /* 400 badNonce */
 	ACME_E_BAD_REASON = -2017,     /* 400 badRevocationReason */
 	ACME_E_REVOKED = -2018,        /* 400 alreadyRevoked */
