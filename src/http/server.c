@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -32,7 +33,13 @@
 #define HTTP_RESP_MAX (16u << 20)
 #define HTTP_READ_CHUNK 4096
 
-enum conn_state { CS_READ, CS_HANDLE, CS_WRITE, CS_CLOSE };
+/*
+ * CS_LINGER: an answer went out before the request was read to its end; the
+ * write side is shut (TLS: close_notify first) and input is read and dropped
+ * until the peer closes, HTTP_LINGER_MAX_BYTES or HTTP_LINGER_TIMEOUT_S, so the
+ * peer, still sending, is not reset before it reads the answer.
+ */
+enum conn_state { CS_READ, CS_HANDLE, CS_WRITE, CS_LINGER, CS_CLOSE };
 
 struct http_server {
 	struct event_base *base;
@@ -42,6 +49,8 @@ struct http_server {
 	int port;
 	struct http_conn *conns;
 	struct http_server_stats st;
+	time_t addr_log_at;           /* last "too many from one address" line */
+	unsigned long long addr_log_refused;   /* st.refused_addr then */
 };
 
 struct http_conn {
@@ -63,6 +72,12 @@ struct http_conn {
 	unsigned char timing_request;   /* request timer running (vs idle timer) */
 	unsigned char in_drive;
 	unsigned char dead;
+	unsigned char linger;     /* error answer: input left unread, linger after it */
+	unsigned char shut;       /* lingering: write side shut down */
+	unsigned char sniffed;    /* TLS listener: the first byte was looked at */
+	size_t linger_left;       /* bytes still to discard while lingering */
+	int family;               /* AF_INET / AF_INET6 of the peer */
+	unsigned char addr[16];   /* peer address, for the per-address limit */
 	char peer[64];
 };
 
@@ -155,7 +170,7 @@ conn_free(struct http_conn *c)
 	if (c->armed)
 		event_del(&c->ev);
 	event_del(&c->timer);
-	if (c->tls != NULL) {
+	if (c->tls != NULL && !c->shut) {
 		unsigned char sink[4096];
 
 		tls_conn_close(c->tls, c->fd);
@@ -228,6 +243,7 @@ conn_error_reply(struct http_conn *c, int status, const char *why)
 		return;
 	}
 	c->close_after = 1;
+	c->linger = 1;
 	c->state = CS_WRITE;
 	timer_request(c);
 }
@@ -617,11 +633,110 @@ conn_read(struct http_conn *c)
 	return 0;
 }
 
+/*
+ * Read what blocks a TLS write (see conn_write): into c->in, or dropped when an
+ * error answer is going out. 1 when a record was read, 0 would block, <0 error.
+ */
+static int
+conn_write_unjam(struct http_conn *c)
+{
+	unsigned char sink[HTTP_READ_CHUNK];
+	size_t before = c->in.len;
+	ssize_t n;
+	int rc;
+
+	if (!c->linger) {
+		rc = conn_read(c);
+		if (rc < 0)
+			return rc;
+		return c->in.len > before;
+	}
+	n = tls_conn_read(c->tls, c->fd, sink, sizeof(sink));
+	if (n == ERR_AGAIN)
+		return 0;
+	if (n <= 0)
+		return n == 0 ? ERR_CLOSED : (int)n;
+	return 1;
+}
+
+/*
+ * Lingering close: 1 when done (close now), 0 when waiting for the socket.
+ * TLS: close_notify is sent and flushed before the write side is shut.
+ */
+static int
+conn_linger(struct http_conn *c)
+{
+	unsigned char sink[HTTP_READ_CHUNK];
+
+	if (!c->shut) {
+		if (c->tls != NULL) {
+			int rc = tls_conn_shutdown(c->tls, c->fd);
+			if (rc == ERR_AGAIN)
+				return 0;
+			if (rc < 0)
+				return 1;
+		}
+		shutdown(c->fd, SHUT_WR);
+		c->shut = 1;
+	}
+	for (int turn = 0; turn < 16; turn++) {
+		size_t want = c->linger_left < sizeof(sink) ? c->linger_left : sizeof(sink);
+		ssize_t n;
+
+		if (want == 0)
+			return 1;
+		n = recv(c->fd, sink, want, 0);
+		if (n == 0)
+			return 1;
+		if (n < 0)
+			return !(errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR);
+		c->linger_left -= (size_t)n;
+	}
+	return 0;
+}
+
+static void
+conn_linger_start(struct http_conn *c)
+{
+	struct timeval tv = { (time_t)CONFIG_HTTP_LINGER_TIMEOUT_S, 0 };
+
+	c->state = CS_LINGER;
+	c->linger_left = CONFIG_HTTP_LINGER_MAX_BYTES;
+	c->timing_request = 0;
+	evtimer_add(&c->timer, &tv);
+}
+
+/*
+ * TLS listener: a first byte that is an upper-case letter starts a plain HTTP
+ * request (a TLS record starts with 0x16, SSLv2 with 0x80): answer it with a
+ * plain-text 400 saying so, as nginx does, instead of a silent close.
+ * 0 (c->sniffed set once decided), or <0 when the peer is gone.
+ */
+static int
+conn_sniff(struct http_conn *c)
+{
+	unsigned char b;
+	ssize_t n = recv(c->fd, &b, 1, MSG_PEEK);
+
+	if (n == 0)
+		return ERR_CLOSED;
+	if (n < 0)
+		return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? 0 : -errno;
+	c->sniffed = 1;
+	if (b >= 'A' && b <= 'Z') {
+		tls_conn_free(c->tls);
+		c->tls = NULL;
+		conn_error_reply(c, 400, "plain HTTP request sent to the HTTPS port; use https://");
+	}
+	return 0;
+}
+
 /* Write pending response bytes; 1 when all written and flushed, 0 pending, <0 error. */
 static int
 conn_write(struct http_conn *c)
 {
 	size_t budget = CONFIG_HTTP_MAX_WRITE_PER_EVENT;
+	int unjam = 0;
 
 	while (c->out_off < c->out.len && budget > 0) {
 		size_t chunk = c->out.len - c->out_off;
@@ -631,6 +746,19 @@ conn_write(struct http_conn *c)
 			chunk = budget;
 		if (c->tls != NULL) {
 			n = tls_conn_write(c->tls, c->fd, c->out.p + c->out_off, chunk);
+			if (n == ERR_AGAIN && tls_conn_want(c->tls) == EV_READ && unjam++ < 4) {
+				/*
+				 * One buffer for both directions: a record coming in
+				 * blocks the answer until it has been read. Keep it for
+				 * the next request, or drop it after an error answer.
+				 */
+				int rc = conn_write_unjam(c);
+				if (rc < 0)
+					return rc;
+				if (rc > 0)
+					continue;
+				return 0;
+			}
 		} else {
 			n = send(c->fd, c->out.p + c->out_off, chunk, MSG_NOSIGNAL);
 			if (n < 0)
@@ -674,6 +802,9 @@ conn_arm(struct http_conn *c)
 		if (want == 0)
 			want = EV_WRITE;
 		break;
+	case CS_LINGER:
+		want = c->shut ? EV_READ : EV_WRITE;
+		break;
 	default:
 		break;
 	}
@@ -697,6 +828,17 @@ conn_drive(struct http_conn *c)
 		int rc;
 
 		if (c->state == CS_READ) {
+			if (c->tls != NULL && !c->sniffed) {
+				rc = conn_sniff(c);
+				if (rc < 0) {
+					c->state = CS_CLOSE;
+					break;
+				}
+				if (c->state != CS_READ)
+					continue;
+				if (!c->sniffed)
+					break;
+			}
 			conn_parse(c);
 			if (c->state != CS_READ)
 				continue;
@@ -720,6 +862,10 @@ conn_drive(struct http_conn *c)
 				break;
 			buf_free(&c->out);
 			c->out_off = 0;
+			if (c->close_after && c->linger) {
+				conn_linger_start(c);
+				continue;
+			}
 			if (c->close_after) {
 				c->state = CS_CLOSE;
 				break;
@@ -727,6 +873,11 @@ conn_drive(struct http_conn *c)
 			c->state = CS_READ;
 			timer_idle(c);
 			continue;
+		}
+		if (c->state == CS_LINGER) {
+			if (conn_linger(c))
+				c->state = CS_CLOSE;
+			break;
 		}
 		if (c->state == CS_HANDLE || c->state == CS_CLOSE)
 			break;
@@ -766,8 +917,65 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	log_debug("%s: %s: %s timeout, closing", c->srv->cfg.name, c->peer,
-	    c->timing_request ? "request" : "idle");
+	    c->state == CS_LINGER ? "linger" : c->timing_request ? "request" : "idle");
 	conn_free(c);
+}
+
+/* The address of sa as family + bytes; 0, or -1 for a family we do not count. */
+static int
+addr_of(const struct sockaddr *sa, int *family, unsigned char addr[16])
+{
+	memset(addr, 0, 16);
+	*family = sa->sa_family;
+	if (sa->sa_family == AF_INET) {
+		memcpy(addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+		return 0;
+	}
+	if (sa->sa_family == AF_INET6) {
+		memcpy(addr, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+		return 0;
+	}
+	return -1;
+}
+
+/*
+ * 1 when the peer at (family, addr) already holds the most connections one
+ * address may have. A walk over at most max_conns entries per accept: no table
+ * to keep in step, and cheaper than the TLS handshake it saves.
+ */
+static int
+addr_full(struct http_server *s, int family, const unsigned char addr[16])
+{
+	unsigned lim = s->cfg.max_conns_per_addr ? s->cfg.max_conns_per_addr :
+	    CONFIG_HTTP_MAX_CONNS_PER_ADDR;
+	unsigned n = 0;
+
+	for (const struct http_conn *c = s->conns; c != NULL; c = c->next)
+		if (c->family == family && memcmp(c->addr, addr, 16) == 0 && ++n >= lim)
+			return 1;
+	return 0;
+}
+
+/* One line per 10 s at most, with the count refused since the last one. */
+static void
+addr_refused_log(struct http_server *s, const struct sockaddr *sa)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+	time_t now = time(NULL);
+
+	s->st.refused_addr++;
+	if (s->addr_log_at != 0 && now - s->addr_log_at < 10)
+		return;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, host, sizeof(host));
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, host, sizeof(host));
+	log_warn("%s: %s: connections per address limit reached (%u): refusing "
+	    "(%llu refused from any address since the last such line)", s->cfg.name, host,
+	    s->cfg.max_conns_per_addr ? s->cfg.max_conns_per_addr : CONFIG_HTTP_MAX_CONNS_PER_ADDR,
+	    s->st.refused_addr - s->addr_log_refused);
+	s->addr_log_at = now;
+	s->addr_log_refused = s->st.refused_addr;
 }
 
 static void
@@ -777,11 +985,18 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
 	struct http_server *s = arg;
 	struct http_conn *c = NULL;
 	char host[INET6_ADDRSTRLEN] = "?";
-	int port = 0, one = 1;
+	unsigned char addr[16];
+	int port = 0, one = 1, family;
 
 	(void)l;
 	(void)salen;
 	s->st.accepted++;
+	if (addr_of(sa, &family, addr) == 0 && addr_full(s, family, addr)) {
+		s->st.refused++;
+		addr_refused_log(s, sa);
+		close(fd);
+		return;
+	}
 	if (s->st.conns >= (s->cfg.max_conns ? s->cfg.max_conns : CONFIG_HTTP_MAX_CONNS)) {
 		s->st.refused++;
 		if (s->st.refused % 1000 == 1)
@@ -797,6 +1012,8 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
 	}
 	c->srv = s;
 	c->fd = fd;
+	c->family = family;
+	memcpy(c->addr, addr, sizeof(c->addr));
 	evutil_make_socket_nonblocking(fd);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (sa->sa_family == AF_INET) {

@@ -37,6 +37,7 @@ struct tls_conn {
 	int sock_err;          /* -errno of the last failed socket call */
 	unsigned char ready;
 	unsigned char eof;     /* peer closed the TCP stream */
+	unsigned char closing; /* close_notify queued (tls_conn_close / tls_conn_shutdown) */
 };
 
 struct tls_conn_srv {
@@ -407,12 +408,23 @@ tls_conn_flush(struct tls_conn *c, int fd)
 void
 tls_conn_close(struct tls_conn *c, int fd)
 {
+	(void)tls_conn_shutdown(c, fd);
+}
+
+int
+tls_conn_shutdown(struct tls_conn *c, int fd)
+{
 	unsigned st = br_ssl_engine_current_state(c->eng);
+	int rc;
 
 	if (st & BR_SSL_CLOSED)
-		return;
-	br_ssl_engine_close(c->eng);
-	(void)push_records(c, fd);
+		return 0;
+	if (!c->closing) {
+		c->closing = 1;
+		br_ssl_engine_close(c->eng);
+	}
+	rc = push_records(c, fd);
+	return rc == ERR_AGAIN ? ERR_AGAIN : (rc < 0 ? rc : 0);
 }
 
 short

@@ -66,6 +66,8 @@ static const struct cfg_key cfg_keys[] = {
 	INT("upki_timeout", upki_timeout_s, 1, 600),
 	INT("upki_bulk_timeout", upki_bulk_timeout_s, 10, 86400),
 	BOOL("upki_revoke_status4", upki_revoke_status4),
+	/* httpd */
+	INT("http_max_conns_per_addr", http_max_conns_per_addr, 1, 65536),
 };
 
 void
@@ -79,6 +81,7 @@ config_defaults(struct config *cfg)
 	cfg->http_max_header_bytes = CONFIG_HTTP_MAX_HEADER_BYTES;
 	cfg->http_max_body_bytes = CONFIG_HTTP_MAX_BODY_BYTES;
 	cfg->http_max_conns = CONFIG_HTTP_MAX_CONNS;
+	cfg->http_max_conns_per_addr = CONFIG_HTTP_MAX_CONNS_PER_ADDR;
 	cfg->http_idle_timeout_s = CONFIG_HTTP_IDLE_TIMEOUT_S;
 	cfg->http_request_timeout_s = CONFIG_HTTP_REQUEST_TIMEOUT_S;
 	snprintf(cfg->tls_names, sizeof(cfg->tls_names), "localhost, 127.0.0.1, ::1");

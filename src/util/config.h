@@ -74,6 +74,9 @@ struct config {
 	int upki_timeout_s;                 /* one page request */
 	int upki_bulk_timeout_s;            /* one bulk TSV download */
 	int upki_revoke_status4;            /* UPKI revokes certificates in 状態 4 */
+
+	/* httpd: connections one client address may hold on the ACME listener. */
+	int http_max_conns_per_addr;
 };
 
 /* Fill cfg with the embedded defaults (loopback listener, data under ./var). */
