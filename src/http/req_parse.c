@@ -84,7 +84,7 @@ http_req_parse(struct http_req *r, const unsigned char *buf, size_t len, size_t 
 	p = head;
 	end = head + len;
 	line = next_line(&p, end);
-	if (line == NULL || (sp1 = strchr(line, ' ')) == NULL ||
+	if (line == NULL || (sp1 = strchr(line, ' ')) == NULL || sp1 == line ||
 	    (sp2 = strchr(sp1 + 1, ' ')) == NULL || strchr(sp2 + 1, ' ') != NULL) {
 		*why = "malformed request line";
 		return 400;

@@ -88,6 +88,14 @@ void config_defaults(struct config *cfg);
  */
 int config_load(struct config *cfg, const char *path, char *err, size_t errsz);
 
+/*
+ * The same over a file's text in memory (buf[0..len), need not be
+ * NUL-terminated; a NUL byte is a control character); name stands for the path
+ * in messages. For the fuzz target and tests.
+ */
+int config_parse_buf(struct config *cfg, const char *name, const char *buf, size_t len,
+    char *err, size_t errsz);
+
 /* Apply one "key = value" setting; same rules as a file line. */
 int config_set(struct config *cfg, const char *key, const char *value, char *err, size_t errsz);
 
