@@ -90,6 +90,24 @@ out=$(/usr/bin/python3 tests/integration/bigbody.py 127.0.0.1 $PORT plain /acme/
 check_eq "plain HTTP with a 1 MB body on the TLS port: every round sends it all and reads 400" \
 	"$(printf '400 sent\n%.0s' 1 2 3)" "$out"
 out=$(/usr/bin/python3 - "$PORT" "$CA" <<'PY'
+# A client that never stops sending is cut off once the linger bound is hit
+# (HTTP_LINGER_MAX_BYTES, 4 MiB by default), long before 256 MiB.
+import socket, ssl, sys, time
+ctx = ssl.create_default_context(cafile=sys.argv[2]); ctx.check_hostname = False
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=15))
+s.sendall(b"POST /acme/new-order HTTP/1.1\r\nHost: a\r\nContent-Length: 999999999\r\n\r\n")
+sent, chunk, t0 = 0, b"x" * 65536, time.monotonic()
+try:
+    while sent < (256 << 20):
+        s.sendall(chunk)
+        sent += len(chunk)
+    print("never cut off")
+except (OSError, ssl.SSLError):
+    print("cut off" if sent < (64 << 20) else "cut off late (%d bytes)" % sent)
+PY
+)
+check_eq "a client that never stops sending is cut off at the linger bound" "cut off" "$out"
+out=$(/usr/bin/python3 - "$PORT" "$CA" <<'PY'
 # A request over the body limit, then nothing more: the server must answer,
 # close its side (close_notify, then FIN) and close when the client does.
 import socket, ssl, sys, time
