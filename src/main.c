@@ -121,6 +121,7 @@ serve(struct app *app, const struct config *cfg)
 	hc.max_header_bytes = (size_t)cfg->http_max_header_bytes;
 	hc.max_body_bytes = (size_t)cfg->http_max_body_bytes;
 	hc.max_conns = (unsigned)cfg->http_max_conns;
+	hc.max_conns_per_addr = (unsigned)cfg->http_max_conns_per_addr;
 	hc.idle_timeout_s = (unsigned)cfg->http_idle_timeout_s;
 	hc.request_timeout_s = (unsigned)cfg->http_request_timeout_s;
 	if ((rc = http_server_new(&app->https, app->base, &hc)) != 0)

@@ -8,6 +8,13 @@
  *   - no complete request HTTP_REQUEST_TIMEOUT_S after its first byte -> 408, closed
  *   - idle keep-alive longer than HTTP_IDLE_TIMEOUT_S -> closed silently
  *   - more than HTTP_MAX_CONNS connections -> the new one is closed at once
+ *   - more than HTTP_MAX_CONNS_PER_ADDR from one client address -> the new one
+ *     is closed at accept (before any TLS work; one log line per 10 s)
+ *   - answers the server makes before a request was read to its end (400, 408,
+ *     411, 413, 431, 505, ...) close with a lingering close: the write side is
+ *     shut (TLS: close_notify sent first), input is read and dropped for at most
+ *     HTTP_LINGER_TIMEOUT_S and HTTP_LINGER_MAX_BYTES, then the socket is closed,
+ *     so a client still sending reads the answer instead of a reset
  * Memory: an idle connection holds no request buffers; a request's memory comes
  * from its arena and is freed in one call when the response has been written.
  */
@@ -106,6 +113,7 @@ struct http_server_cfg {
 	size_t max_header_bytes;
 	size_t max_body_bytes;
 	unsigned max_conns;
+	unsigned max_conns_per_addr;
 	unsigned idle_timeout_s;
 	unsigned request_timeout_s;
 };
@@ -125,6 +133,7 @@ void http_server_free(struct http_server *srv);
 struct http_server_stats {
 	unsigned conns;
 	unsigned long long accepted, requests, refused;
+	unsigned long long refused_addr;   /* of refused: over the per-address limit */
 };
 void http_server_stats(const struct http_server *srv, struct http_server_stats *st);
 

@@ -14,7 +14,8 @@
 #include <unistd.h>
 
 #include "platform.h"
-#include "tls/tls_int.h"
+#include "tls/pem_load.h"
+#include "tls/server_int.h"
 #include "util/err.h"
 #include "util/file.h"
 #include "util/log.h"

@@ -2,7 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tls/tls_int.h"
+#include "tls/cache.h"
+#include "tls/capture.h"
 #include "util/err.h"
 
 struct tls_peer_ent {
@@ -20,7 +21,7 @@ cache_save(const br_ssl_session_cache_class **ctx, br_ssl_server_context *sc,
 	struct tls_peer_ent *e;
 
 	if (c->peers != NULL) {
-		cap = tls_conn_capture_of(sc);
+		cap = tls_capture_of_engine(&sc->eng);
 		if (cap == NULL)
 			return;
 		e = &c->peers[c->next++ % TLS_PEER_SESSIONS];
@@ -41,7 +42,7 @@ cache_load(const br_ssl_session_cache_class **ctx, br_ssl_server_context *sc,
 
 	if (c->peers == NULL)
 		return c->lru.vtable->load(&c->lru.vtable, sc, params);
-	cap = tls_conn_capture_of(sc);
+	cap = tls_capture_of_engine(&sc->eng);
 	for (unsigned i = 0; cap != NULL && i < TLS_PEER_SESSIONS; i++) {
 		struct tls_peer_ent *e = &c->peers[i];
 		if (e->len == 0 || memcmp(e->id, params->session_id, sizeof(e->id)) != 0)

@@ -2,7 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tls/tls_int.h"
+#include "tls/client_int.h"
+#include "tls/engine.h"
+#include "tls/pem_load.h"
 #include "util/err.h"
 #include "util/log.h"
 

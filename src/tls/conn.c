@@ -12,22 +12,15 @@
 #include <event2/event.h>
 
 #include "platform.h"
-#include "tls/tls_int.h"
+#include "tls/capture.h"
+#include "tls/client_int.h"
+#include "tls/server_int.h"
+#include "tls/tls.h"
 #include "util/err.h"
 #include "util/log.h"
 
 #define TLS_PUMP_TURNS 256      /* bound on engine steps per call */
 
-
-/* Wraps br_x509_minimal to keep a copy of the end-entity certificate. */
-struct x509_capture {
-	const br_x509_class *vtable;
-	br_x509_minimal_context inner;
-	unsigned char ee[TLS_PEER_CERT_MAX];
-	size_t ee_len;
-	unsigned idx;
-	int overflow;
-};
 
 struct tls_conn {
 	br_ssl_engine_context *eng;
@@ -37,6 +30,7 @@ struct tls_conn {
 	int sock_err;          /* -errno of the last failed socket call */
 	unsigned char ready;
 	unsigned char eof;     /* peer closed the TCP stream */
+	unsigned char closing; /* close_notify queued (tls_conn_close / tls_conn_shutdown) */
 };
 
 struct tls_conn_srv {
@@ -56,100 +50,6 @@ struct tls_conn_cli {
 	br_x509_minimal_context xc;
 	unsigned char buf[BR_SSL_BUFSIZE_MONO];
 };
-
-static void
-cap_start_chain(const br_x509_class **ctx, const char *server_name)
-{
-	struct x509_capture *c = (struct x509_capture *)ctx;
-
-	c->idx = 0;
-	c->ee_len = 0;
-	c->overflow = 0;
-	c->inner.vtable->start_chain(&c->inner.vtable, server_name);
-}
-
-static void
-cap_start_cert(const br_x509_class **ctx, uint32_t length)
-{
-	struct x509_capture *c = (struct x509_capture *)ctx;
-
-	if (c->idx == 0 && length > sizeof(c->ee))
-		c->overflow = 1;
-	c->inner.vtable->start_cert(&c->inner.vtable, length);
-}
-
-static void
-cap_append(const br_x509_class **ctx, const unsigned char *buf, size_t len)
-{
-	struct x509_capture *c = (struct x509_capture *)ctx;
-
-	if (c->idx == 0 && !c->overflow) {
-		if (len > sizeof(c->ee) - c->ee_len)
-			c->overflow = 1;
-		else {
-			memcpy(c->ee + c->ee_len, buf, len);
-			c->ee_len += len;
-		}
-	}
-	c->inner.vtable->append(&c->inner.vtable, buf, len);
-}
-
-static void
-cap_end_cert(const br_x509_class **ctx)
-{
-	struct x509_capture *c = (struct x509_capture *)ctx;
-
-	c->idx++;
-	c->inner.vtable->end_cert(&c->inner.vtable);
-}
-
-static unsigned
-cap_end_chain(const br_x509_class **ctx)
-{
-	struct x509_capture *c = (struct x509_capture *)ctx;
-
-	return c->inner.vtable->end_chain(&c->inner.vtable);
-}
-
-static const br_x509_pkey *
-cap_get_pkey(const br_x509_class *const *ctx, unsigned *usages)
-{
-	const struct x509_capture *c = (const struct x509_capture *)ctx;
-
-	return c->inner.vtable->get_pkey(&c->inner.vtable, usages);
-}
-
-static const br_x509_class cap_vtable = {
-	sizeof(struct x509_capture), cap_start_chain, cap_start_cert, cap_append,
-	cap_end_cert, cap_end_chain, cap_get_pkey
-};
-
-struct x509_capture *
-tls_conn_capture_of(br_ssl_server_context *sc)
-{
-	struct tls_conn_srv *s = (struct tls_conn_srv *)((char *)sc - offsetof(struct tls_conn_srv, sc));
-
-	return s->h.cap;
-}
-
-size_t
-tls_capture_get(const struct x509_capture *cap, unsigned char *out, size_t outsz)
-{
-	if (cap->overflow || cap->ee_len == 0 || cap->ee_len > outsz)
-		return 0;
-	memcpy(out, cap->ee, cap->ee_len);
-	return cap->ee_len;
-}
-
-void
-tls_capture_set(struct x509_capture *cap, const unsigned char *der, size_t len)
-{
-	if (len > sizeof(cap->ee))
-		len = 0;
-	memcpy(cap->ee, der, len);
-	cap->ee_len = len;
-	cap->overflow = 0;
-}
 
 static void
 conn_seed(br_ssl_engine_context *eng)
@@ -184,17 +84,7 @@ tls_conn_new_server(struct tls_conn **out, struct tls_server *ts)
 		/* Checking the client's CertificateVerify needs signature verifiers. */
 		br_ssl_engine_set_default_rsavrfy(&s->sc.eng);
 		br_ssl_engine_set_default_ecdsa(&s->sc.eng);
-		a->cap.vtable = &cap_vtable;
-		br_x509_minimal_init(&a->cap.inner, &br_sha256_vtable, cas->ta, cas->n);
-		br_x509_minimal_set_hash(&a->cap.inner, br_sha256_ID, &br_sha256_vtable);
-		br_x509_minimal_set_hash(&a->cap.inner, br_sha384_ID, &br_sha384_vtable);
-		br_x509_minimal_set_hash(&a->cap.inner, br_sha512_ID, &br_sha512_vtable);
-		br_x509_minimal_set_rsa(&a->cap.inner, br_rsa_pkcs1_vrfy_get_default());
-		br_x509_minimal_set_ecdsa(&a->cap.inner, br_ec_get_default(),
-		    br_ecdsa_vrfy_asn1_get_default());
-		a->cap.ee_len = 0;
-		a->cap.idx = 0;
-		a->cap.overflow = 0;
+		tls_capture_init(&a->cap, cas->ta, cas->n);
 		br_ssl_server_set_trust_anchor_names_alt(&s->sc, cas->ta, cas->n);
 		br_ssl_engine_set_x509(&s->sc.eng, &a->cap.vtable);
 		s->h.cap = &a->cap;
@@ -407,12 +297,23 @@ tls_conn_flush(struct tls_conn *c, int fd)
 void
 tls_conn_close(struct tls_conn *c, int fd)
 {
+	(void)tls_conn_shutdown(c, fd);
+}
+
+int
+tls_conn_shutdown(struct tls_conn *c, int fd)
+{
 	unsigned st = br_ssl_engine_current_state(c->eng);
+	int rc;
 
 	if (st & BR_SSL_CLOSED)
-		return;
-	br_ssl_engine_close(c->eng);
-	(void)push_records(c, fd);
+		return 0;
+	if (!c->closing) {
+		c->closing = 1;
+		br_ssl_engine_close(c->eng);
+	}
+	rc = push_records(c, fd);
+	return rc == ERR_AGAIN ? ERR_AGAIN : (rc < 0 ? rc : 0);
 }
 
 short
@@ -451,10 +352,5 @@ tls_conn_error(struct tls_conn *c)
 const unsigned char *
 tls_conn_peer_cert(const struct tls_conn *c, size_t *len)
 {
-	if (c->cap == NULL || c->cap->overflow || c->cap->ee_len == 0) {
-		*len = 0;
-		return NULL;
-	}
-	*len = c->cap->ee_len;
-	return c->cap->ee;
+	return tls_capture_peek(c->cap, len);
 }

@@ -1,5 +1,5 @@
 /* The one TLS policy: TLS 1.2 only, ECDHE with AES-GCM or ChaCha20-Poly1305. */
-#include "tls/tls_int.h"
+#include "tls/engine.h"
 
 static const uint16_t suites_ec[] = {
 	BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "autoconf.h"
-#include "tls/tls_int.h"
+#include "tls/pem_load.h"
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/file.h"

@@ -2,7 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tls/tls_int.h"
+#include "tls/cache.h"
+#include "tls/engine.h"
+#include "tls/server_int.h"
 #include "util/err.h"
 #include "util/log.h"
 

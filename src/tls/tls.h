@@ -90,6 +90,13 @@ int tls_conn_flush(struct tls_conn *c, int fd);
 /* Send close_notify (best effort, never blocks). */
 void tls_conn_close(struct tls_conn *c, int fd);
 
+/*
+ * Send close_notify and push every pending record: 0 once all is on the socket,
+ * ERR_AGAIN when it must wait for EV_WRITE (call again), or an error. Queues the
+ * alert once however often it is called. Incoming records are not read.
+ */
+int tls_conn_shutdown(struct tls_conn *c, int fd);
+
 /* Events the engine waits for: EV_READ and/or EV_WRITE (libevent flags). */
 short tls_conn_want(struct tls_conn *c);
 

@@ -70,6 +70,8 @@ static const struct cfg_key cfg_keys[] = {
 	INT("store_map_size", store_map_size_mib, 1, 65536),
 	/* housekeeping */
 	INT("sweep_interval", sweep_interval_s, 1, 86400),
+	/* httpd */
+	INT("http_max_conns_per_addr", http_max_conns_per_addr, 1, 65536),
 };
 
 void
@@ -83,6 +85,7 @@ config_defaults(struct config *cfg)
 	cfg->http_max_header_bytes = CONFIG_HTTP_MAX_HEADER_BYTES;
 	cfg->http_max_body_bytes = CONFIG_HTTP_MAX_BODY_BYTES;
 	cfg->http_max_conns = CONFIG_HTTP_MAX_CONNS;
+	cfg->http_max_conns_per_addr = CONFIG_HTTP_MAX_CONNS_PER_ADDR;
 	cfg->http_idle_timeout_s = CONFIG_HTTP_IDLE_TIMEOUT_S;
 	cfg->http_request_timeout_s = CONFIG_HTTP_REQUEST_TIMEOUT_S;
 	snprintf(cfg->tls_names, sizeof(cfg->tls_names), "localhost, 127.0.0.1, ::1");
@@ -292,11 +295,75 @@ trim(char *s)
 	return s;
 }
 
+/* One line (NUL-terminated, as read) of a file: 0 or ERR_CONFIG with err set. */
+static int
+config_line(struct config *cfg, unsigned char *seen, const char *path, int lineno, char *line,
+    char *err, size_t errsz)
+{
+	char *s, *eq, *key, *value, why[512];
+	int rc = 0;
+
+	s = trim(line);
+	if (*s == '\0' || *s == '#')
+		goto out;
+	for (char *p = s; *p; p++) {
+		if ((unsigned char)*p < 0x20 && *p != '\t') {
+			snprintf(err, errsz, "%s:%d: control character in line", path, lineno);
+			rc = ERR_CONFIG;
+			goto out;
+		}
+	}
+	eq = strchr(s, '=');
+	if (eq == NULL) {
+		snprintf(err, errsz, "%s:%d: expected 'key = value'", path, lineno);
+		rc = ERR_CONFIG;
+		goto out;
+	}
+	*eq = '\0';
+	key = trim(s);
+	value = trim(eq + 1);
+	for (size_t i = 0; i < sizeof(cfg_keys) / sizeof(cfg_keys[0]); i++) {
+		if (strcmp(cfg_keys[i].name, key) != 0)
+			continue;
+		if (seen[i]) {
+			snprintf(err, errsz, "%s:%d: '%s' set twice", path, lineno, key);
+			rc = ERR_CONFIG;
+			goto out;
+		}
+		seen[i] = 1;
+	}
+	rc = apply(cfg, key, value, why, sizeof(why));
+	if (rc != 0)
+		snprintf(err, errsz, "%s:%d: %s", path, lineno, why);
+out:
+	return rc;
+}
+
+#define CONFIG_LINE_MAX 1024
+
+/* The size checks every line gets, file or buffer: 0 or ERR_CONFIG. */
+static int
+config_line_size(const char *path, int lineno, long total, size_t len, int ends_nl,
+    char *err, size_t errsz)
+{
+	if (total > CONFIG_CONFIG_FILE_MAX_BYTES) {
+		snprintf(err, errsz, "%s:%d: file larger than %d bytes", path, lineno,
+		    CONFIG_CONFIG_FILE_MAX_BYTES);
+		return ERR_CONFIG;
+	}
+	if (len == CONFIG_LINE_MAX - 1 && !ends_nl) {
+		snprintf(err, errsz, "%s:%d: line longer than %d bytes", path, lineno,
+		    CONFIG_LINE_MAX - 2);
+		return ERR_CONFIG;
+	}
+	return 0;
+}
+
 int
 config_load(struct config *cfg, const char *path, char *err, size_t errsz)
 {
 	FILE *f = NULL;
-	char line[1024], why[512];
+	char line[CONFIG_LINE_MAX];
 	unsigned char seen[sizeof(cfg_keys) / sizeof(cfg_keys[0])] = { 0 };
 	int lineno = 0, rc = 0;
 	long total = 0;
@@ -308,57 +375,17 @@ config_load(struct config *cfg, const char *path, char *err, size_t errsz)
 		goto out;
 	}
 	while (fgets(line, sizeof(line), f) != NULL) {
-		char *s, *eq, *key, *value;
 		size_t len = strlen(line);
 
 		lineno++;
 		total += (long)len;
-		if (total > CONFIG_CONFIG_FILE_MAX_BYTES) {
-			snprintf(err, errsz, "%s:%d: file larger than %d bytes", path, lineno,
-			    CONFIG_CONFIG_FILE_MAX_BYTES);
-			rc = ERR_CONFIG;
+		rc = config_line_size(path, lineno, total, len, len > 0 && line[len - 1] == '\n',
+		    err, errsz);
+		if (rc != 0)
 			goto out;
-		}
-		if (len == sizeof(line) - 1 && line[len - 1] != '\n') {
-			snprintf(err, errsz, "%s:%d: line longer than %zu bytes", path, lineno,
-			    sizeof(line) - 2);
-			rc = ERR_CONFIG;
+		rc = config_line(cfg, seen, path, lineno, line, err, errsz);
+		if (rc != 0)
 			goto out;
-		}
-		s = trim(line);
-		if (*s == '\0' || *s == '#')
-			continue;
-		for (char *p = s; *p; p++) {
-			if ((unsigned char)*p < 0x20 && *p != '\t') {
-				snprintf(err, errsz, "%s:%d: control character in line", path, lineno);
-				rc = ERR_CONFIG;
-				goto out;
-			}
-		}
-		eq = strchr(s, '=');
-		if (eq == NULL) {
-			snprintf(err, errsz, "%s:%d: expected 'key = value'", path, lineno);
-			rc = ERR_CONFIG;
-			goto out;
-		}
-		*eq = '\0';
-		key = trim(s);
-		value = trim(eq + 1);
-		for (size_t i = 0; i < sizeof(cfg_keys) / sizeof(cfg_keys[0]); i++) {
-			if (strcmp(cfg_keys[i].name, key) != 0)
-				continue;
-			if (seen[i]) {
-				snprintf(err, errsz, "%s:%d: '%s' set twice", path, lineno, key);
-				rc = ERR_CONFIG;
-				goto out;
-			}
-			seen[i] = 1;
-		}
-		rc = apply(cfg, key, value, why, sizeof(why));
-		if (rc != 0) {
-			snprintf(err, errsz, "%s:%d: %s", path, lineno, why);
-			goto out;
-		}
 	}
 	if (ferror(f)) {
 		rc = -EIO;
@@ -367,6 +394,45 @@ config_load(struct config *cfg, const char *path, char *err, size_t errsz)
 out:
 	if (f != NULL)
 		fclose(f);
+	return rc;
+}
+
+int
+config_parse_buf(struct config *cfg, const char *name, const char *buf, size_t len,
+    char *err, size_t errsz)
+{
+	char line[CONFIG_LINE_MAX];
+	unsigned char seen[sizeof(cfg_keys) / sizeof(cfg_keys[0])] = { 0 };
+	int lineno = 0, rc = 0;
+	long total = 0;
+	size_t off = 0;
+
+	while (off < len) {
+		size_t n = 0;
+
+		/* As fgets: up to a newline (kept) or CONFIG_LINE_MAX - 1 bytes. */
+		while (off + n < len && n < sizeof(line) - 1) {
+			line[n] = buf[off + n];
+			if (line[n++] == '\n')
+				break;
+		}
+		line[n] = '\0';
+		off += n;
+		lineno++;
+		total += (long)n;
+		rc = config_line_size(name, lineno, total, n, line[n - 1] == '\n', err, errsz);
+		if (rc != 0)
+			goto out;
+		if (memchr(line, '\0', n) != NULL) {
+			snprintf(err, errsz, "%s:%d: control character in line", name, lineno);
+			rc = ERR_CONFIG;
+			goto out;
+		}
+		rc = config_line(cfg, seen, name, lineno, line, err, errsz);
+		if (rc != 0)
+			goto out;
+	}
+out:
 	return rc;
 }
 

@@ -78,6 +78,8 @@ struct config {
 	/* Store. */
 	int store_map_size_mib;             /* LMDB map size: upper bound of the database */
 	int sweep_interval_s;               /* expired orders/authzs marked this often */
+	/* httpd: connections one client address may hold on the ACME listener. */
+	int http_max_conns_per_addr;
 };
 
 /* Fill cfg with the embedded defaults (loopback listener, data under ./var). */
@@ -88,6 +90,14 @@ void config_defaults(struct config *cfg);
  * unreadable file) and writes "path:line: what is wrong" into err.
  */
 int config_load(struct config *cfg, const char *path, char *err, size_t errsz);
+
+/*
+ * The same over a file's text in memory (buf[0..len), need not be
+ * NUL-terminated; a NUL byte is a control character); name stands for the path
+ * in messages. For the fuzz target and tests.
+ */
+int config_parse_buf(struct config *cfg, const char *name, const char *buf, size_t len,
+    char *err, size_t errsz);
 
 /* Apply one "key = value" setting; same rules as a file line. */
 int config_set(struct config *cfg, const char *key, const char *value, char *err, size_t errsz);

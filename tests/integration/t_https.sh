@@ -11,6 +11,7 @@ listen = 127.0.0.1:$PORT
 data_dir = $T/var
 log_level = 3
 http_max_conns = 20
+http_max_conns_per_addr = 8
 http_idle_timeout = 2
 http_request_timeout = 2
 CONF
@@ -77,6 +78,52 @@ check_eq "header block over the limit: 431" 431 \
 head -c 70000 /dev/zero >"$T/big.body"
 check_eq "body over the limit: 413" 413 \
 	"$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$CA" -H 'Content-Type: application/jose+json' --data-binary @"$T/big.body" "$URL/acme/new-order")"
+# Lingering close: a client still sending its body (or header block) when the
+# answer comes must be able to finish sending and read it: 5 rounds each, no retries.
+out=$(/usr/bin/python3 tests/integration/bigbody.py 127.0.0.1 $PORT "$CA" /acme/new-order 2000000 5)
+check_eq "2 MB body over TLS, answered early: every round sends it all and reads 413" \
+	"$(printf '413 sent\n%.0s' 1 2 3 4 5)" "$out"
+out=$(/usr/bin/python3 tests/integration/bigbody.py 127.0.0.1 $PORT "$CA" /acme/new-order 1000000 3 head)
+check_eq "1 MB header block over TLS: every round sends it all and reads 431" \
+	"$(printf '431 sent\n%.0s' 1 2 3)" "$out"
+out=$(/usr/bin/python3 tests/integration/bigbody.py 127.0.0.1 $PORT plain /acme/new-order 1000000 3)
+check_eq "plain HTTP with a 1 MB body on the TLS port: every round sends it all and reads 400" \
+	"$(printf '400 sent\n%.0s' 1 2 3)" "$out"
+out=$(/usr/bin/python3 - "$PORT" "$CA" <<'PY'
+# A client that never stops sending is cut off once the linger bound is hit
+# (HTTP_LINGER_MAX_BYTES, 4 MiB by default), long before 256 MiB.
+import socket, ssl, sys, time
+ctx = ssl.create_default_context(cafile=sys.argv[2]); ctx.check_hostname = False
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=15))
+s.sendall(b"POST /acme/new-order HTTP/1.1\r\nHost: a\r\nContent-Length: 999999999\r\n\r\n")
+sent, chunk, t0 = 0, b"x" * 65536, time.monotonic()
+try:
+    while sent < (256 << 20):
+        s.sendall(chunk)
+        sent += len(chunk)
+    print("never cut off")
+except (OSError, ssl.SSLError):
+    print("cut off" if sent < (64 << 20) else "cut off late (%d bytes)" % sent)
+PY
+)
+check_eq "a client that never stops sending is cut off at the linger bound" "cut off" "$out"
+out=$(/usr/bin/python3 - "$PORT" "$CA" <<'PY'
+# A request over the body limit, then nothing more: the server must answer,
+# close its side (close_notify, then FIN) and close when the client does.
+import socket, ssl, sys, time
+ctx = ssl.create_default_context(cafile=sys.argv[2]); ctx.check_hostname = False
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5))
+s.sendall(b"POST /acme/new-order HTTP/1.1\r\nHost: a\r\nContent-Length: 999999\r\n\r\n")
+got = b""
+while True:
+    c = s.recv(4096)
+    if not c:
+        break
+    got += c
+print(got.split(b"\r\n")[0].decode(), "close_notify")
+PY
+)
+check_eq "413 ends with close_notify before the server closes" "HTTP/1.1 413 Content Too Large close_notify" "$out"
 check_eq "chunked request body: 411" 411 \
 	"$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$CA" -H 'Transfer-Encoding: chunked' --data-binary @"$T/gw.conf" "$URL/acme/new-order")"
 check_eq "malformed request line: 400" 400 "$(/usr/bin/python3 tests/integration/rawtls.py 127.0.0.1 $PORT "$CA" 'GET  / HTTP/1.1\r\nHost: a\r\n\r\n' status)"
@@ -88,8 +135,13 @@ out=$(/usr/bin/python3 tests/integration/rawtls.py 127.0.0.1 $PORT "$CA" '' wait
 t1=$(date +%s.%N)
 check_match "idle connection closed silently" "^closed after" "$out"
 check "idle close within 1.5-4 s" /usr/bin/python3 -c "import sys; d=$t1-$t0; sys.exit(0 if 1.5 <= d <= 4.5 else 1)"
-out=$(/usr/bin/python3 tests/integration/conns.py 127.0.0.1 $PORT 30)
-check_match "connections over the limit are closed, the first 20 stay" "^held=20 refused=10" "$out"
+out=$(/usr/bin/python3 tests/integration/conns.py 127.0.0.1 $PORT '127.0.0.1*9,127.0.0.2*1' 1)
+check_match "the 9th connection from 127.0.0.1 is refused (8 per address)" "127.0.0.1 held=8 refused=1" "$out"
+check_match "... while 127.0.0.2 still gets in" "127.0.0.2 held=1 refused=0" "$out"
+check_match "per-address refusal logged" "127.0.0.1: connections per address limit reached \(8\)" "$(cat "$T/gw.err")"
+out=$(/usr/bin/python3 tests/integration/conns.py 127.0.0.1 $PORT '127.0.0.1*5,127.0.0.2*5,127.0.0.3*5,127.0.0.4*5,127.0.0.5*5' 5)
+check_match "connections over the global limit (20) are closed, the first 20 stay" "^held=20 refused=5" "$out"
+check_match "... the global limit holds for an address with none open" "127.0.0.5 held=0 refused=5" "$out"
 check_eq "server still serves after the connection flood" 200 "$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$CA" "$URL/healthz")"
 head -c 5000 /dev/urandom >"$T/garbage"
 /usr/bin/python3 - "$PORT" "$T/garbage" <<'PY'
@@ -103,8 +155,8 @@ except Exception:
 s.close()
 PY
 check_eq "garbage ClientHello does not disturb the server" 200 "$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$CA" "$URL/healthz")"
-plain=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/directory" 2>/dev/null)
-check_eq "plain HTTP on the TLS port gets no HTTP answer" 000 "$plain"
+plain=$(curl -s -D - "http://127.0.0.1:$PORT/directory" 2>/dev/null)
+check_match "plain HTTP on the TLS port gets a plain 400 saying so" "^HTTP/1.1 400 .*plain HTTP request sent to the HTTPS port" "$(echo $plain)"
 check_eq "server still serves after plain HTTP" 200 "$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$CA" "$URL/healthz")"
 
 # --- restart keeps the key --------------------------------------------------------
