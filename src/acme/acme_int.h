@@ -22,6 +22,20 @@ struct issuer_problem;
 
 struct event;
 
+/* Per-account limits kept in memory (limits.c). */
+enum acme_limit {
+	ACME_LIMIT_ORDERS,     /* new orders per hour: limit_orders_per_hour */
+	ACME_LIMIT_FAILED,     /* failed validations per day: limit_failed_validations_per_day */
+	ACME_LIMIT__MAX
+};
+#define ACME_LIMIT_SLOTS 1024  /* accounts tracked per limit (16 bytes each) */
+
+struct acme_window {
+	uint64_t account_id;       /* 0: free */
+	int64_t start;             /* window start, unix seconds */
+	uint32_t count;
+};
+
 struct acme {
 	struct app *app;
 	const char *base_url;          /* no trailing slash */
@@ -33,7 +47,22 @@ struct acme {
 	size_t nroutes;
 	struct event *sweep_ev;        /* sweep.c */
 	uint64_t swept_run, swept_total;
+	struct acme_window limits[ACME_LIMIT__MAX][ACME_LIMIT_SLOTS];   /* limits.c */
 };
+
+/*
+ * Per-account limits (limits.c): check answers 0, or ERR_RATELIMIT with
+ * *retry_after the seconds until the window frees; count records one event.
+ */
+int acme_limit_check(struct acme *a, enum acme_limit kind, uint64_t acct, int64_t now,
+    unsigned *retry_after);
+void acme_limit_count(struct acme *a, enum acme_limit kind, uint64_t acct, int64_t now);
+/*
+ * For a new order (order = 1) or a challenge start (0): 1 when a limit
+ * refused it (the rateLimited problem with Retry-After is answered), else 0.
+ */
+int acme_limits_refuse(struct acme *a, struct http_req *req, uint64_t acct, int64_t now,
+    int order);
 
 /*
  * Expiry on a schedule (sweep.c): start arms a reactor timer (nothing without

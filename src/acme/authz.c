@@ -196,6 +196,7 @@ struct vdone {
 	const struct validate_result *res;
 	int64_t now;
 	struct rec_authz az;
+	int counted;               /* this result changed the challenge */
 };
 
 static int
@@ -212,6 +213,7 @@ vdone_fn(struct store_txn *t, void *arg)
 	c = &d->az.challs[d->j->chall];
 	if (c->status != REC_CHALL_PROCESSING)
 		return 0;
+	d->counted = 1;
 	if (d->res->ok) {
 		c->status = REC_CHALL_VALID;
 		c->validated = d->now;
@@ -239,11 +241,14 @@ validation_done(void *arg, const struct validate_result *res)
 	d.j = j;
 	d.res = res;
 	d.now = platform_wall_s();
-	if (store_write(acme_store(j->a), vdone_fn, &d) != 0)
+	if (store_write(acme_store(j->a), vdone_fn, &d) != 0) {
 		log_err("acme: authz %" PRIu64 ": cannot store the validation result", j->authz_id);
-	else
+	} else {
+		if (!res->ok && d.counted)
+			acme_limit_count(j->a, ACME_LIMIT_FAILED, d.az.account_id, d.now);
 		log_info("acme: authz %" PRIu64 " (%s): http-01 %s%s%s", j->authz_id, d.az.ident.value,
 		    res->ok ? "valid" : "invalid", res->ok ? "" : ": ", res->ok ? "" : res->detail);
+	}
 	free(j);
 }
 
@@ -303,7 +308,8 @@ acme_chall_post(struct http_req *req, void *arg)
 	op->start = !p->post_as_get;
 	op->account_id = p->acct.id;
 	op->now = platform_wall_s();
-	if (op->start && acme_room(a, req) != 0)
+	if (op->start && (acme_limits_refuse(a, req, p->acct.id, op->now, 0) ||
+	    acme_room(a, req) != 0))
 		return;
 	rc = store_write(acme_store(a), authz_op_fn, op);
 	if (rc == ERR_NOTFOUND) {

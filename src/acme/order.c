@@ -236,6 +236,8 @@ acme_new_order(struct http_req *req, void *arg)
 	n->o.status = REC_ORDER_PENDING;
 	n->o.created = n->now;
 	n->o.expires = n->now + CONFIG_ACME_ORDER_LIFETIME_S;
+	if (acme_limits_refuse(a, req, p->acct.id, n->now, 1))
+		return;
 	if (acme_room(a, req) != 0)
 		return;
 	if ((wrc = store_write(acme_store(a), new_order_fn, n)) != 0) {
@@ -243,6 +245,7 @@ acme_new_order(struct http_req *req, void *arg)
 		    "cannot store the order");
 		return;
 	}
+	acme_limit_count(a, ACME_LIMIT_ORDERS, p->acct.id, n->now);
 	body = arena_alloc(&req->arena, 8192);
 	if (body == NULL || (len = acme_order_json(a, &n->o, body, 8192)) < 0) {
 		acme_problem(req, ACME_E_INTERNAL, "order does not fit its buffer");
