@@ -2,6 +2,8 @@
 #ifndef UPKI_ACME_INT_H
 #define UPKI_ACME_INT_H
 
+#include "autoconf.h"
+
 #include "acme/problem.h"
 #include "acme/acme.h"
 #include "app.h"
@@ -36,6 +38,12 @@ struct acme_window {
 	uint32_t count;
 };
 
+struct acme_vslot {
+	uint64_t account_id;
+	unsigned n;                /* its validations running; 0: free */
+};
+#define ACME_VALIDATION_RETRY_S 3   /* Retry-After when the pool or a share is full */
+
 struct acme {
 	struct app *app;
 	const char *base_url;          /* no trailing slash */
@@ -48,6 +56,8 @@ struct acme {
 	struct event *sweep_ev;        /* sweep.c */
 	uint64_t swept_run, swept_total;
 	struct acme_window limits[ACME_LIMIT__MAX][ACME_LIMIT_SLOTS];   /* limits.c */
+	struct acme_vslot vslots[CONFIG_ACME_MAX_VALIDATIONS];          /* validations per account */
+	unsigned v_inflight;
 };
 
 /*
@@ -63,6 +73,17 @@ void acme_limit_count(struct acme *a, enum acme_limit kind, uint64_t acct, int64
  */
 int acme_limits_refuse(struct acme *a, struct http_req *req, uint64_t acct, int64_t now,
     int order);
+
+/*
+ * The validation pool (limits.c): at most CONFIG_ACME_MAX_VALIDATIONS run at
+ * once and CONFIG_ACME_VALIDATIONS_PER_ACCOUNT of them for one account, so
+ * one account cannot fill it. admit: 0, or ERR_RATELIMIT with why and a
+ * Retry-After; took/gave count a validation started/ended.
+ */
+int acme_validation_admit(struct acme *a, uint64_t acct, unsigned *retry_after, char *why,
+    size_t whysz);
+void acme_validation_took(struct acme *a, uint64_t acct);
+void acme_validation_gave(struct acme *a, uint64_t acct);
 
 /*
  * Expiry on a schedule (sweep.c): start arms a reactor timer (nothing without

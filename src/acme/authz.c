@@ -94,6 +94,10 @@ struct authz_op {
 	int deactivate;
 	int start;               /* answer a challenge */
 	int started;             /* validation must be launched */
+	int busy;                /* refused: no room for one more validation (see limits.c) */
+	unsigned busy_retry;
+	char busy_why[160];
+	struct acme *a;
 	int64_t now;
 	struct rec_authz az;
 };
@@ -126,6 +130,12 @@ authz_op_fn(struct store_txn *t, void *arg)
 		/* Answering again while processing or after the end is harmless (§7.5.1). */
 		if (c->status != REC_CHALL_PENDING || op->az.status != REC_AUTHZ_PENDING)
 			return 0;
+		/* A full pool or a full share: the challenge stays pending, the client retries. */
+		if (acme_validation_admit(op->a, op->account_id, &op->busy_retry, op->busy_why,
+		    sizeof(op->busy_why)) != 0) {
+			op->busy = 1;
+			return 0;
+		}
 		c->status = REC_CHALL_PROCESSING;
 		op->started = 1;
 		return store_authz_put(t, &op->az);
@@ -189,6 +199,7 @@ struct vjob {
 	struct acme *a;
 	uint64_t authz_id;
 	size_t chall;
+	uint64_t account_id;     /* holds one place in the validation pool */
 };
 
 struct vdone {
@@ -241,6 +252,7 @@ validation_done(void *arg, const struct validate_result *res)
 	d.j = j;
 	d.res = res;
 	d.now = platform_wall_s();
+	acme_validation_gave(j->a, j->account_id);
 	if (store_write(acme_store(j->a), vdone_fn, &d) != 0) {
 		log_err("acme: authz %" PRIu64 ": cannot store the validation result", j->authz_id);
 	} else {
@@ -273,10 +285,13 @@ acme_validation_start(struct acme *a, const struct rec_authz *az, size_t chall)
 	j->a = a;
 	j->authz_id = az->id;
 	j->chall = chall;
+	j->account_id = az->account_id;
 	rc = validate_http01(a->validator, az->ident.value, az->challs[chall].token, keyauth,
 	    validation_done, j);
 	if (rc != 0)
 		free(j);
+	else
+		acme_validation_took(a, az->account_id);
 	return rc;
 }
 
@@ -307,6 +322,7 @@ acme_chall_post(struct http_req *req, void *arg)
 	/* RFC 8555 §7.5.1: "{}" answers the challenge; POST-as-GET reads it. */
 	op->start = !p->post_as_get;
 	op->account_id = p->acct.id;
+	op->a = a;
 	op->now = platform_wall_s();
 	if (op->start && (acme_limits_refuse(a, req, p->acct.id, op->now, 0) ||
 	    acme_room(a, req) != 0))
@@ -320,9 +336,15 @@ acme_chall_post(struct http_req *req, void *arg)
 		acme_problem(req, ACME_E_INTERNAL, "cannot update the challenge");
 		return;
 	}
+	if (op->busy) {
+		log_info("acme: %s: account %" PRIu64 ": challenge %" PRIu64 "/%zu not started: %s",
+		    req->peer, p->acct.id, op->id, op->chall, op->busy_why);
+		acme_problem_retry(req, ACME_E_RATELIMITED, op->busy_retry, op->busy_why);
+		return;
+	}
 	if (op->started && (rc = acme_validation_start(a, &op->az, op->chall)) != 0) {
 		struct validate_result res;
-		struct vjob j = { a, op->id, op->chall };
+		struct vjob j = { a, op->id, op->chall, op->account_id };
 		struct vdone d;
 
 		/* Never leave a challenge "processing" with nothing behind it. */

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "autoconf.h"
 #include "acme/acme_int.h"
 #include "app.h"
 #include "util/config.h"
@@ -115,4 +116,63 @@ acme_limits_refuse(struct acme *a, struct http_req *req, uint64_t acct, int64_t 
 	log_info("acme: %s: account %" PRIu64 ": rate limited: %s", req->peer, acct, detail);
 	acme_problem_retry(req, ACME_E_RATELIMITED, ra, detail);
 	return 1;
+}
+
+/* ---- the validation pool: CONFIG_ACME_MAX_VALIDATIONS at once, a share per account ---- */
+
+static struct acme_vslot *
+vslot_find(struct acme *a, uint64_t acct, int create)
+{
+	struct acme_vslot *free_slot = NULL;
+
+	for (size_t i = 0; i < CONFIG_ACME_MAX_VALIDATIONS; i++) {
+		if (a->vslots[i].n > 0 && a->vslots[i].account_id == acct)
+			return &a->vslots[i];
+		if (a->vslots[i].n == 0 && free_slot == NULL)
+			free_slot = &a->vslots[i];
+	}
+	if (create && free_slot != NULL)
+		free_slot->account_id = acct;
+	return create ? free_slot : NULL;
+}
+
+int
+acme_validation_admit(struct acme *a, uint64_t acct, unsigned *retry_after, char *why,
+    size_t whysz)
+{
+	const struct acme_vslot *v = vslot_find(a, acct, 0);
+
+	*retry_after = ACME_VALIDATION_RETRY_S;
+	if (v != NULL && v->n >= CONFIG_ACME_VALIDATIONS_PER_ACCOUNT) {
+		snprintf(why, whysz, "this account has %u validations running, its share: answer "
+		    "this challenge again in a few seconds", v->n);
+		return ERR_RATELIMIT;
+	}
+	if (a->v_inflight >= CONFIG_ACME_MAX_VALIDATIONS) {
+		snprintf(why, whysz, "the gateway is running %u validations, all it runs at once: "
+		    "answer this challenge again in a few seconds", a->v_inflight);
+		return ERR_RATELIMIT;
+	}
+	return 0;
+}
+
+void
+acme_validation_took(struct acme *a, uint64_t acct)
+{
+	struct acme_vslot *v = vslot_find(a, acct, 1);
+
+	a->v_inflight++;
+	if (v != NULL)
+		v->n++;
+}
+
+void
+acme_validation_gave(struct acme *a, uint64_t acct)
+{
+	struct acme_vslot *v = vslot_find(a, acct, 0);
+
+	if (a->v_inflight > 0)
+		a->v_inflight--;
+	if (v != NULL && v->n > 0)
+		v->n--;
 }

@@ -99,4 +99,54 @@ print("d_chall=%d" % s.post_as("d", ch["url"], {}).status)
 PY
 check_eq "another account orders" 201 "$(field d_order)"
 check_eq "... and starts its challenge" 200 "$(field d_chall)"
+
+# --- the validation pool: one account's share (Kconfig ACME_VALIDATIONS_PER_ACCOUNT) ---
+SHARE=$(sed -n 's/^#define CONFIG_ACME_VALIDATIONS_PER_ACCOUNT //p' "$O/include/autoconf.h")
+py share "$SHARE" <<'PY'
+import socket, sys, threading
+from acme_client import *
+share = int(sys.argv[1])
+s = Session.from_env()
+# An http-01 server that accepts and never answers: validations stay running.
+ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("127.0.0.1", int(os.environ["ACME_HTTP01"]))); ls.listen(256)
+held = []
+def hold():
+    while True:
+        try:
+            c, _ = ls.accept()
+        except OSError:
+            return
+        held.append(c)
+threading.Thread(target=hold, daemon=True).start()
+s.register("e", "ES256"); s.register("g", "ES256")
+chs = []
+for k in range(3):
+    o = s.new_order("e", ["p%d-%d.example.ac.jp" % (k, i) for i in range(8)], save_as="e%d" % k)
+    for az in o.json()["authorizations"]:
+        j = s.post_as("e", az, None).json()
+        chs.append([c for c in j["challenges"] if c["type"] == "http-01"][0]["url"])
+codes = [s.post_as("e", u, {}).status for u in chs[:share]]
+print("within_share=%s" % ",".join(sorted(set(str(c) for c in codes))))
+b = db_counts()
+r = s.post_as("e", chs[share], {})
+print("over_share=%d %s" % (r.status, r.problem_type))
+print("over_retry=%s" % r.header("retry-after"))
+print("over_stored=%s" % ("unchanged" if db_counts() == b else "changed"))
+print("over_detail=%s" % r.problem.get("detail"))
+o = s.new_order("g", ["other-account.example.ac.jp"], save_as="g0")
+j = s.post_as("g", o.json()["authorizations"][0], None).json()
+u = [c for c in j["challenges"] if c["type"] == "http-01"][0]["url"]
+r = s.post_as("g", u, {})
+print("other=%d %s" % (r.status, r.json().get("status")))
+again = s.post_as("e", chs[share], None).json()
+print("refused_chall_status=%s" % again["status"])
+PY
+check_eq "an account's validations within its share start" 200 "$(field within_share)"
+check_eq "the next one over its share: 429 rateLimited" "429 $E:rateLimited" "$(field over_share)"
+check_match "... with a short Retry-After" "^[1-9]$" "$(field over_retry)"
+check_eq "... nothing stored" unchanged "$(field over_stored)"
+check_match "... saying why" "its share" "$(field over_detail)"
+check_eq "... and that challenge stays pending (the client answers it again)" pending "$(field refused_chall_status)"
+check_eq "another account's challenge starts meanwhile (not refused, not invalid)" "200 processing" "$(field other)"
 finish
