@@ -19,7 +19,7 @@ upki_csr www1.example.ac.jp "$T/c1"
 REQUESTS_CA_BUNDLE=$CA timeout 180 certbot certonly --standalone -n --agree-tos --server "$URL/directory" \
 	--config-dir "$T/cb/etc" --work-dir "$T/cb/work" --logs-dir "$T/cb/logs" \
 	--preferred-challenges http-01 --http-01-address 127.0.0.1 --http-01-port "$HTTP01_PORT" \
-	--eab-kid "$EAB_KID" --eab-hmac-key "$EAB_HMAC" --email admin@example.ac.jp --no-eff-email \
+	--eab-kid="$EAB_KID" --eab-hmac-key="$EAB_HMAC" --email admin@example.ac.jp --no-eff-email \
 	--csr "$T/c1.csr" --cert-path "$T/c1.crt" --chain-path "$T/c1.chain" --fullchain-path "$T/c1.full" \
 	>"$T/certbot1.out" 2>&1
 check "certbot --csr obtains a certificate" test -s "$T/c1.crt"
@@ -37,7 +37,7 @@ eab_new stock
 REQUESTS_CA_BUNDLE=$CA timeout 180 certbot certonly --standalone -n --agree-tos --server "$URL/directory" \
 	--config-dir "$T/cb2/etc" --work-dir "$T/cb2/work" --logs-dir "$T/cb2/logs" \
 	--preferred-challenges http-01 --http-01-address 127.0.0.1 --http-01-port "$HTTP01_PORT" \
-	--eab-kid "$(eab_kid stock)" --eab-hmac-key "$(eab_hmac stock)" --email admin@example.ac.jp --no-eff-email \
+	--eab-kid="$(eab_kid stock)" --eab-hmac-key="$(eab_hmac stock)" --email admin@example.ac.jp --no-eff-email \
 	--key-type rsa --rsa-key-size 2048 --cert-name s -d www2.example.ac.jp >"$T/certbot2.out" 2>&1
 log2=$(grep -h "urn:ietf:params:acme:error" "$T/cb2/logs/letsencrypt.log" 2>/dev/null | tail -3)
 [ -n "$log2" ] || { diag "certbot output:"; sed 's/^/# /' "$T/certbot2.out" | tail -15; }

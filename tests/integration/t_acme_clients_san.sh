@@ -68,7 +68,7 @@ kill "$PID_web"; wait "$PID_web" 2>/dev/null
 REQUESTS_CA_BUNDLE=$CA timeout 180 certbot certonly --standalone -n --agree-tos --server "$URL/directory" \
 	--config-dir "$T/cb/etc" --work-dir "$T/cb/work" --logs-dir "$T/cb/logs" \
 	--preferred-challenges http-01 --http-01-address 127.0.0.1 --http-01-port "$HTTP01_PORT" \
-	--eab-kid "$EAB_KID" --eab-hmac-key "$EAB_HMAC" --email admin@example.ac.jp --no-eff-email \
+	--eab-kid="$EAB_KID" --eab-hmac-key="$EAB_HMAC" --email admin@example.ac.jp --no-eff-email \
 	--key-type rsa --rsa-key-size 2048 --cert-name t -d www6.example.ac.jp >"$T/certbot.out" 2>&1
 crt=$T/cb/etc/live/t/cert.pem
 check "stock certbot obtains a certificate" test -s "$crt"
@@ -76,7 +76,7 @@ check "stock certbot obtains a certificate" test -s "$crt"
 check "certbot's chain verifies" verify_chain "$crt" "$T/cb/etc/live/t/chain.pem"
 eab_new lego
 LEGO_CA_CERTIFICATES=$CA timeout 180 lego --accept-tos --server "$URL/directory" --path "$T/lego" \
-	--email admin@example.ac.jp --eab --kid "$(eab_kid lego)" --hmac "$(eab_hmac lego)" --key-type rsa2048 \
+	--email admin@example.ac.jp --eab --kid="$(eab_kid lego)" --hmac="$(eab_hmac lego)" --key-type rsa2048 \
 	--http --http.port "127.0.0.1:$HTTP01_PORT" --domains www7.example.ac.jp run >"$T/lego.out" 2>&1
 crt=$T/lego/certificates/www7.example.ac.jp.crt
 check "stock lego obtains a certificate" test -s "$crt"

@@ -23,7 +23,7 @@ check_eq "over-long header" 431 "$(curl -sS -o /dev/null -w '%{http_code}' --cac
 KID=$(awk '/^kid:/{print $2}' "$T/eab"); H=$(awk '/^hmac:/{print $2}' "$T/eab")
 REQUESTS_CA_BUNDLE=$CA timeout 120 certbot register -n --agree-tos --server "$URL/directory" \
 	--config-dir "$T/cb/etc" --work-dir "$T/cb/work" --logs-dir "$T/cb/logs" \
-	--eab-kid "$KID" --eab-hmac-key "$H" -m admin@example.ac.jp --no-eff-email >"$T/cb.out" 2>&1
+	--eab-kid="$KID" --eab-hmac-key="$H" -m admin@example.ac.jp --no-eff-email >"$T/cb.out" 2>&1
 check_match "certbot registers through the valgrind'd gateway" "Account registered" "$(cat "$T/cb.out")"
 /usr/bin/python3 tests/integration/rawtls.py 127.0.0.1 "$PORT" "$CA" 'GET /directory HTTP/1.1\r\nHost: a\r\n' wait 5 >/dev/null
 (exec 3<>"/dev/tcp/127.0.0.1/$PORT"; sleep 0.5) 2>/dev/null   # a connection left open at shutdown

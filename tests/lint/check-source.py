@@ -6,6 +6,9 @@
    problem document and read one byte past the literal.
 2. No tracked file points outside the repository (../shared, a machine path):
    a clone has neither.
+3. Client command lines (tests, the demo, docs) pass EAB key ids and HMAC
+   keys as --flag=value: a base64url value may begin with "-", and then
+   certbot and lego take it for an option ("expected one argument").
 Prints one TAP-style line per rule, and file:line for each breach.
 """
 import re
@@ -52,10 +55,24 @@ def rule_outside_paths():
                 bad.append("%s:%d: points outside the repository: %s" % (f, no, line.strip()[:80]))
     return bad
 
+def rule_eab_flag_value():
+    bad = []
+    pat = re.compile(r"--(eab-hmac-key|eab-kid|hmac|kid)\s+[\"'$]")
+    for f in tracked("tests/*.sh", "platform/*", "bench/*", "*.md", "docs/*"):
+        try:
+            text = open(f, encoding="utf-8", errors="replace").read()
+        except (IsADirectoryError, FileNotFoundError):
+            continue
+        for no, line in enumerate(text.split("\n"), 1):
+            if pat.search(line):
+                bad.append("%s:%d: an EAB value as a separate word: write --flag=value" % (f, no))
+    return bad
+
 def main():
     fails = 0
     for name, fn in (("no hand-counted literal lengths", rule_literal_length),
-                     ("no paths outside the repository", rule_outside_paths)):
+                     ("no paths outside the repository", rule_outside_paths),
+                     ("EAB values passed as --flag=value", rule_eab_flag_value)):
         bad = fn()
         for b in bad:
             print("# " + b)
