@@ -51,6 +51,16 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopexit(app->base, NULL);
 }
 
+/* The store at path with the configured map size (store_map_size, MiB). */
+static int
+store_open_cfg(struct store **out, const char *path, const struct config *cfg)
+{
+	struct store_open_opts opts = { 0 };
+
+	opts.map_size = (size_t)cfg->store_map_size_mib * 1024 * 1024;
+	return store_open_ex(out, path, 0, &opts);
+}
+
 static int
 serve(struct app *app, const struct config *cfg)
 {
@@ -65,7 +75,7 @@ serve(struct app *app, const struct config *cfg)
 		goto out;
 	}
 	snprintf(path, sizeof(path), "%s/db", cfg->data_dir);
-	if ((rc = store_open(&app->store, path, 0)) != 0) {
+	if ((rc = store_open_cfg(&app->store, path, cfg)) != 0) {
 		log_err("%s: cannot open the store: %s", path, err_str(rc));
 		goto out;
 	}
@@ -169,7 +179,7 @@ command(const struct config *cfg, int argc, char **argv)
 		return 1;
 	}
 	snprintf(path, sizeof(path), "%s/db", cfg->data_dir);
-	if ((rc = store_open(&store, path, 0)) != 0) {
+	if ((rc = store_open_cfg(&store, path, cfg)) != 0) {
 		fprintf(stderr, "upki-acme: %s: cannot open the store: %s\n", path, err_str(rc));
 		return 1;
 	}

@@ -30,7 +30,11 @@ int platform_random(void *buf, size_t len);
 /* Milliseconds from an arbitrary origin; never goes back. All deadlines use this. */
 uint64_t platform_mono_ms(void);
 
-/* Seconds since the Unix epoch (UTC), from the wall clock. */
+/*
+ * Seconds since the Unix epoch (UTC), from the wall clock. On the host
+ * platform, tests may shift it with UPKI_CLOCK_OFFSET=<signed seconds> in the
+ * environment (platform/host/host.c; a warning is logged at start).
+ */
 int64_t platform_wall_s(void);
 
 /*

@@ -47,7 +47,7 @@ acme_account_reply(struct acme *a, struct http_req *req, int status, const struc
 	int n = account_json(a, acct, body, sizeof(body));
 
 	if (n < 0) {
-		acme_problem(req, 500, "serverInternal", "account does not fit its buffer");
+		acme_problem(req, ACME_E_INTERNAL, "account does not fit its buffer");
 		return;
 	}
 	acme_url(a, loc, sizeof(loc), "acct", acct->id);
@@ -64,11 +64,11 @@ parse_contacts(struct http_req *req, const struct json_doc *d, int arr, struct r
 	int n = json_arr_len(d, arr);
 
 	if (n < 0) {
-		acme_problem(req, 400, "malformed", "\"contact\" must be an array of strings");
+		acme_problem(req, ACME_E_MALFORMED, "\"contact\" must be an array of strings");
 		return ERR_MALFORMED;
 	}
 	if (n > REC_CONTACT_N) {
-		acme_problemf(req, 400, "invalidContact", "at most %d contacts", REC_CONTACT_N);
+		acme_problemf(req, ACME_E_CONTACT, "at most %d contacts", REC_CONTACT_N);
 		return ERR_TOOBIG;
 	}
 	acct->n_contacts = 0;
@@ -77,24 +77,24 @@ parse_contacts(struct http_req *req, const struct json_doc *d, int arr, struct r
 		const char *at, *addr;
 
 		if (json_str(d, t, c, REC_CONTACT_MAX + 1, NULL) != 0) {
-			acme_problem(req, 400, "invalidContact", "a contact is not a string or too long");
+			acme_problem(req, ACME_E_CONTACT, "a contact is not a string or too long");
 			return ERR_MALFORMED;
 		}
 		if (strncmp(c, STR_LIT("mailto:")) != 0) {
-			acme_problem(req, 400, "unsupportedContact", "only mailto: contacts are accepted");
+			acme_problem(req, ACME_E_CONTACT_SCHEME, "only mailto: contacts are accepted");
 			return ERR_UNSUPPORTED;
 		}
 		addr = c + 7;
 		at = strchr(addr, '@');
 		if (at == NULL || at == addr || at[1] == '\0' || strchr(at + 1, '@') != NULL ||
 		    strpbrk(addr, ",?;<> \"\\") != NULL || strchr(at + 1, '.') == NULL) {
-			acme_problemf(req, 400, "invalidContact",
+			acme_problemf(req, ACME_E_CONTACT,
 			    "contact %d is not a single e-mail address (mailto:user@example.ac.jp)", i + 1);
 			return ERR_MALFORMED;
 		}
 		for (const char *x = addr; *x; x++)
 			if ((unsigned char)*x <= 0x20 || (unsigned char)*x >= 0x7f) {
-				acme_problemf(req, 400, "invalidContact",
+				acme_problemf(req, ACME_E_CONTACT,
 				    "contact %d has characters outside printable ASCII", i + 1);
 				return ERR_MALFORMED;
 			}
@@ -112,6 +112,7 @@ struct new_acct {
 	struct rec_eab eab;
 	int only_existing;
 	int eab_state;              /* result of the EAB check inside the txn */
+	const char *eab_refusal;    /* why the key binds no account (static text) */
 };
 
 static int
@@ -135,6 +136,20 @@ eab_get_fn(struct store_txn *t, void *arg)
 	return store_eab_get(t, n->eab_kid, &n->eab);
 }
 
+const char *
+acme_eab_binding_refusal(const struct rec_eab *eab, int64_t now)
+{
+	if (eab->flags & REC_EAB_F_DISABLED)
+		return "externalAccountBinding: this key id is disabled";
+	if (eab->expires != 0 && now >= eab->expires)
+		return "externalAccountBinding: this key id has expired: ask the operator for a new one";
+	if (eab->max_accounts != 0 && eab->n_accounts >= eab->max_accounts)
+		return eab->max_accounts == 1 ?
+		    "externalAccountBinding: this key id is already bound to an account" :
+		    "externalAccountBinding: this key id has bound all the accounts it may";
+	return NULL;
+}
+
 static int
 create_fn(struct store_txn *t, void *arg)
 {
@@ -152,10 +167,10 @@ create_fn(struct store_txn *t, void *arg)
 	if (rc != ERR_NOTFOUND)
 		return rc;
 	if (n->eab_kid != NULL) {
-		struct rec_eab eab;
-		if ((rc = store_eab_get(t, n->eab_kid, &eab)) != 0)
+		/* Checked again here: concurrent requests must not bind more than allowed. */
+		if ((rc = store_eab_get(t, n->eab_kid, &n->eab)) != 0)
 			return rc;
-		if (eab.account_id != 0 || (eab.flags & REC_EAB_F_DISABLED)) {
+		if ((n->eab_refusal = acme_eab_binding_refusal(&n->eab, n->acct.created)) != NULL) {
 			n->eab_state = ERR_EXISTS;
 			return ERR_EXISTS;     /* abort: nothing stored */
 		}
@@ -165,11 +180,10 @@ create_fn(struct store_txn *t, void *arg)
 	if ((rc = store_account_put(t, &n->acct)) != 0)
 		return rc;
 	if (n->eab_kid != NULL) {
-		struct rec_eab eab;
-		if ((rc = store_eab_get(t, n->eab_kid, &eab)) != 0)
-			return rc;
-		eab.account_id = n->acct.id;
-		if ((rc = store_eab_put(t, &eab, 0)) != 0)
+		if (n->eab.account_id == 0)
+			n->eab.account_id = n->acct.id;
+		n->eab.n_accounts++;
+		if ((rc = store_eab_put(t, &n->eab, 0)) != 0)
 			return rc;
 	}
 	return 0;
@@ -188,36 +202,36 @@ acme_new_account(struct http_req *req, void *arg)
 	p = arena_zalloc(&req->arena, sizeof(*p));
 	n = arena_zalloc(&req->arena, sizeof(*n));
 	if (p == NULL || n == NULL) {
-		acme_problem(req, 500, "serverInternal", "out of memory");
+		acme_problem(req, ACME_E_INTERNAL, "out of memory");
 		return;
 	}
 	if (acme_post_verify(a, req, ACME_SIGNER_JWK, p) != 0)
 		return;
 	if (p->post_as_get) {
-		acme_problem(req, 400, "malformed", "newAccount needs a payload");
+		acme_problem(req, ACME_E_MALFORMED, "newAccount needs a payload");
 		return;
 	}
 	if ((t = json_obj_get(&p->doc, 0, "onlyReturnExisting")) >= 0 &&
 	    json_bool(&p->doc, t, &only) != 0) {
-		acme_problem(req, 400, "malformed", "\"onlyReturnExisting\" must be a boolean");
+		acme_problem(req, ACME_E_MALFORMED, "\"onlyReturnExisting\" must be a boolean");
 		return;
 	}
 	if ((t = json_obj_get(&p->doc, 0, "termsOfServiceAgreed")) >= 0) {
 		int agreed;
 		if (json_bool(&p->doc, t, &agreed) != 0) {
-			acme_problem(req, 400, "malformed", "\"termsOfServiceAgreed\" must be a boolean");
+			acme_problem(req, ACME_E_MALFORMED, "\"termsOfServiceAgreed\" must be a boolean");
 			return;
 		}
 	}
 	jwk_thumbprint(&p->key, thumb);
 	n->thumb = thumb;
 	if ((rc = store_read(acme_store(a), find_fn, n)) != 0) {
-		acme_problem(req, 500, "serverInternal", "cannot read accounts");
+		acme_problem(req, ACME_E_INTERNAL, "cannot read accounts");
 		return;
 	}
 	if (n->found) {
 		if (n->acct.status != REC_ACCOUNT_VALID) {
-			acme_problemf(req, 401, "unauthorized", "the account for this key is %s",
+			acme_problemf(req, ACME_E_UNAUTHORIZED, "the account for this key is %s",
 			    rec_account_status_str(n->acct.status));
 			return;
 		}
@@ -225,7 +239,7 @@ acme_new_account(struct http_req *req, void *arg)
 		return;
 	}
 	if (only) {
-		acme_problem(req, 400, "accountDoesNotExist", "no account exists for this key");
+		acme_problem(req, ACME_E_NO_ACCOUNT, "no account exists for this key");
 		return;
 	}
 	memset(&n->acct, 0, sizeof(n->acct));
@@ -234,7 +248,7 @@ acme_new_account(struct http_req *req, void *arg)
 		return;
 	t = json_obj_get(&p->doc, 0, "externalAccountBinding");
 	if (t < 0 && a->app->cfg->eab_required) {
-		acme_problem(req, 400, "externalAccountRequired",
+		acme_problem(req, ACME_E_EAB_REQUIRED,
 		    "this server requires External Account Binding: ask the operator for a key id and HMAC key");
 		return;
 	}
@@ -244,12 +258,12 @@ acme_new_account(struct http_req *req, void *arg)
 		unsigned char *buf = arena_alloc(&req->arena, req->body_len + 1);
 
 		if (eab == NULL || tok == NULL || buf == NULL) {
-			acme_problem(req, 500, "serverInternal", "out of memory");
+			acme_problem(req, ACME_E_INTERNAL, "out of memory");
 			return;
 		}
 		rc = jws_eab_parse(eab, &p->doc, t, p->url, &p->key, tok, 64, buf, req->body_len + 1);
 		if (rc != 0) {
-			acme_problemf(req, 400, "malformed", "externalAccountBinding: %s",
+			acme_problemf(req, ACME_E_MALFORMED, "externalAccountBinding: %s",
 			    eab->detail ? eab->detail : "not a valid JWS over the account key");
 			return;
 		}
@@ -257,25 +271,22 @@ acme_new_account(struct http_req *req, void *arg)
 		rc = strlen(eab->kid) > REC_KID_MAX ? ERR_NOTFOUND :
 		    store_read(acme_store(a), eab_get_fn, n);
 		if (rc == ERR_NOTFOUND) {
-			acme_problem(req, 401, "unauthorized", "externalAccountBinding: unknown key id");
+			acme_problem(req, ACME_E_UNAUTHORIZED, "externalAccountBinding: unknown key id");
 			return;
 		}
 		if (rc != 0) {
-			acme_problem(req, 500, "serverInternal", "cannot read EAB keys");
+			acme_problem(req, ACME_E_INTERNAL, "cannot read EAB keys");
 			return;
 		}
 		if (jws_verify_hmac(eab, n->eab.hmac, n->eab.hmac_len) != 0) {
-			acme_problem(req, 401, "unauthorized",
+			acme_problem(req, ACME_E_UNAUTHORIZED,
 			    "externalAccountBinding: the MAC does not verify with this key id's HMAC key");
 			return;
 		}
-		if (n->eab.flags & REC_EAB_F_DISABLED) {
-			acme_problem(req, 401, "unauthorized", "externalAccountBinding: this key id is disabled");
-			return;
-		}
-		if (n->eab.account_id != 0) {
-			acme_problem(req, 401, "unauthorized",
-			    "externalAccountBinding: this key id is already bound to an account");
+		if ((n->eab_refusal = acme_eab_binding_refusal(&n->eab, platform_wall_s())) != NULL) {
+			log_info("acme: %s: new account refused: EAB key %s: %s", req->peer, eab->kid,
+			    n->eab_refusal + strlen("externalAccountBinding: "));
+			acme_problem(req, ACME_E_UNAUTHORIZED, n->eab_refusal);
 			return;
 		}
 		memcpy(n->acct.eab_kid, eab->kid, strlen(eab->kid) + 1);
@@ -284,19 +295,21 @@ acme_new_account(struct http_req *req, void *arg)
 	json_w_init(&w, n->acct.jwk, sizeof(n->acct.jwk));
 	jwk_write(&p->key, &w);
 	if (json_w_finish(&w) < 0) {
-		acme_problem(req, 400, "badPublicKey", "the key does not fit the account record");
+		acme_problem(req, ACME_E_BAD_KEY, "the key does not fit the account record");
 		return;
 	}
 	memcpy(n->acct.thumbprint, thumb, sizeof(thumb));
 	n->acct.created = platform_wall_s();
+	if (acme_room(a, req) != 0)
+		return;
 	rc = store_write(acme_store(a), create_fn, n);
 	if (rc == ERR_EXISTS && n->eab_state == ERR_EXISTS) {
-		acme_problem(req, 401, "unauthorized",
-		    "externalAccountBinding: this key id is already bound to an account");
+		acme_problem(req, ACME_E_UNAUTHORIZED, n->eab_refusal);
 		return;
 	}
 	if (rc != 0) {
-		acme_problem(req, 500, "serverInternal", "cannot store the account");
+		acme_problem(req, rc == ERR_FULL ? ERR_FULL : ACME_E_INTERNAL, rc == ERR_FULL ? NULL :
+		    "cannot store the account");
 		return;
 	}
 	if (!n->found)
@@ -355,12 +368,12 @@ orders_list(struct acme *a, struct http_req *req, const struct rec_account *acct
 	if (req->query != NULL && strncmp(req->query, STR_LIT("cursor=")) == 0)
 		l.after = strtoull(req->query + 7, NULL, 10);
 	if (store_read(acme_store(a), orders_fn, &l) != 0) {
-		acme_problem(req, 500, "serverInternal", "cannot list orders");
+		acme_problem(req, ACME_E_INTERNAL, "cannot list orders");
 		return;
 	}
 	body = arena_alloc(&req->arena, cap);
 	if (body == NULL) {
-		acme_problem(req, 500, "serverInternal", "out of memory");
+		acme_problem(req, ACME_E_INTERNAL, "out of memory");
 		return;
 	}
 	json_w_init(&w, body, cap);
@@ -382,7 +395,7 @@ orders_list(struct acme *a, struct http_req *req, const struct rec_account *acct
 		http_resp_header(req, "Link", next);
 	}
 	if (n < 0) {
-		acme_problem(req, 500, "serverInternal", "orders list does not fit its buffer");
+		acme_problem(req, ACME_E_INTERNAL, "orders list does not fit its buffer");
 		return;
 	}
 	acme_reply_json(req, 200, NULL, body, (size_t)n);
@@ -399,23 +412,23 @@ acme_account_post(struct http_req *req, void *arg)
 	int t;
 
 	if (p == NULL) {
-		acme_problem(req, 500, "serverInternal", "out of memory");
+		acme_problem(req, ACME_E_INTERNAL, "out of memory");
 		return;
 	}
 	if (acme_path_id(req->path, "acct", &id, &rest) != 0 ||
 	    (*rest != '\0' && strcmp(rest, "/orders") != 0)) {
-		acme_problem(req, 404, "malformed", "no such resource");
+		acme_problem(req, ACME_E_NOSUCH, "no such resource");
 		return;
 	}
 	if (acme_post_verify(a, req, ACME_SIGNER_KID, p) != 0)
 		return;
 	if (p->acct.id != id) {
-		acme_problem(req, 401, "unauthorized", "the request is signed by another account");
+		acme_problem(req, ACME_E_UNAUTHORIZED, "the request is signed by another account");
 		return;
 	}
 	if (*rest != '\0') {
 		if (!p->post_as_get) {
-			acme_problem(req, 400, "malformed", "the orders list is read with POST-as-GET");
+			acme_problem(req, ACME_E_MALFORMED, "the orders list is read with POST-as-GET");
 			return;
 		}
 		orders_list(a, req, &p->acct);
@@ -430,14 +443,14 @@ acme_account_post(struct http_req *req, void *arg)
 		return;
 	if ((t = json_obj_get(&p->doc, 0, "status")) >= 0) {
 		if (!json_str_eq(&p->doc, t, "deactivated")) {
-			acme_problem(req, 400, "malformed", "a client may only set \"status\" to \"deactivated\"");
+			acme_problem(req, ACME_E_MALFORMED, "a client may only set \"status\" to \"deactivated\"");
 			return;
 		}
 		p->acct.status = REC_ACCOUNT_DEACTIVATED;
 		log_info("acme: %s: account %" PRIu64 " deactivated", req->peer, id);
 	}
 	if (store_write(acme_store(a), acct_put_fn, &p->acct) != 0) {
-		acme_problem(req, 500, "serverInternal", "cannot store the account");
+		acme_problem(req, ACME_E_INTERNAL, "cannot store the account");
 		return;
 	}
 	acme_account_reply(a, req, 200, &p->acct);

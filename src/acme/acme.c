@@ -49,6 +49,11 @@ acme_new(struct acme **out, struct app *app)
 	route_add(a, HTTP_POST, ACME_PATH_REVOKE_CERT, 0, acme_revoke_cert);
 	route_add(a, HTTP_POST, ACME_PATH_KEY_CHANGE, 0, acme_key_change);
 	route_add(a, HTTP_GET | HTTP_HEAD, ACME_PATH_RENEWAL_INFO "/", 1, acme_renewal_info);
+	if (acme_sweep_start(a) != 0) {
+		acme_nonces_free(a->nonces);
+		free(a);
+		return ERR_NOMEM;
+	}
 	*out = a;
 	return 0;
 }
@@ -58,6 +63,7 @@ acme_free(struct acme *a)
 {
 	if (a == NULL)
 		return;
+	acme_sweep_stop(a);
 	acme_nonces_free(a->nonces);
 	free(a);
 }
@@ -118,7 +124,7 @@ acme_error_body(void *arg, int status, const char *why, char *buf, size_t sz, co
 	json_w_init(&w, buf, sz);
 	json_w_obj_begin(&w);
 	json_w_key(&w, "type");
-	json_w_str(&w, ACME_ERR_PREFIX "malformed");
+	json_w_str(&w, ACME_ERR_PREFIX "malformed");   /* HTTP-level errors: ACME_E_MALFORMED's type */
 	json_w_key(&w, "detail");
 	json_w_str(&w, detail);
 	json_w_key(&w, "status");

@@ -2,6 +2,9 @@
 #ifndef UPKI_ACME_INT_H
 #define UPKI_ACME_INT_H
 
+#include "autoconf.h"
+
+#include "acme/problem.h"
 #include "acme/acme.h"
 #include "app.h"
 #include "http/http.h"
@@ -19,6 +22,28 @@ struct validator;
 struct issuer;
 struct issuer_problem;
 
+struct event;
+
+/* Per-account limits kept in memory (limits.c). */
+enum acme_limit {
+	ACME_LIMIT_ORDERS,     /* new orders per hour: limit_orders_per_hour */
+	ACME_LIMIT_FAILED,     /* failed validations per day: limit_failed_validations_per_day */
+	ACME_LIMIT__MAX
+};
+#define ACME_LIMIT_SLOTS 1024  /* accounts tracked per limit (16 bytes each) */
+
+struct acme_window {
+	uint64_t account_id;       /* 0: free */
+	int64_t start;             /* window start, unix seconds */
+	uint32_t count;
+};
+
+struct acme_vslot {
+	uint64_t account_id;
+	unsigned n;                /* its validations running; 0: free */
+};
+#define ACME_VALIDATION_RETRY_S 3   /* Retry-After when the pool or a share is full */
+
 struct acme {
 	struct app *app;
 	const char *base_url;          /* no trailing slash */
@@ -28,7 +53,46 @@ struct acme {
 	struct issuer *issuer;         /* NULL: finalize answers serverInternal */
 	struct http_route routes[ACME_MAX_ROUTES];
 	size_t nroutes;
+	struct event *sweep_ev;        /* sweep.c */
+	uint64_t swept_run, swept_total;
+	struct acme_window limits[ACME_LIMIT__MAX][ACME_LIMIT_SLOTS];   /* limits.c */
+	struct acme_vslot vslots[CONFIG_ACME_MAX_VALIDATIONS];          /* validations per account */
+	unsigned v_inflight;
 };
+
+/*
+ * Per-account limits (limits.c): check answers 0, or ERR_RATELIMIT with
+ * *retry_after the seconds until the window frees; count records one event.
+ */
+int acme_limit_check(struct acme *a, enum acme_limit kind, uint64_t acct, int64_t now,
+    unsigned *retry_after);
+void acme_limit_count(struct acme *a, enum acme_limit kind, uint64_t acct, int64_t now);
+/*
+ * For a new order (order = 1) or a challenge start (0): 1 when a limit
+ * refused it (the rateLimited problem with Retry-After is answered), else 0.
+ */
+int acme_limits_refuse(struct acme *a, struct http_req *req, uint64_t acct, int64_t now,
+    int order);
+
+/*
+ * The validation pool (limits.c): at most CONFIG_ACME_MAX_VALIDATIONS run at
+ * once and CONFIG_ACME_VALIDATIONS_PER_ACCOUNT of them for one account, so
+ * one account cannot fill it. admit: 0, or ERR_RATELIMIT with why and a
+ * Retry-After; took/gave count a validation started/ended.
+ */
+int acme_validation_admit(struct acme *a, uint64_t acct, unsigned *retry_after, char *why,
+    size_t whysz);
+void acme_validation_took(struct acme *a, uint64_t acct);
+void acme_validation_gave(struct acme *a, uint64_t acct);
+
+/*
+ * Expiry on a schedule (sweep.c): start arms a reactor timer (nothing without
+ * an event base or a store); once runs one bounded batch at now, *swept the
+ * records it changed (STORE_SWEEP_MAX: more are due).
+ */
+int acme_sweep_start(struct acme *a);
+void acme_sweep_stop(struct acme *a);
+int acme_sweep_once(struct acme *a, int64_t now, size_t *swept);
 
 /* Nonce pool (nonce.c). consume: 0, or ERR_NOTFOUND/ERR_TIMEOUT/ERR_EXISTS = badNonce. */
 int acme_nonces_new(struct acme_nonces **out);
@@ -73,18 +137,7 @@ int acme_url(const struct acme *a, char *out, size_t outsz, const char *kind, ui
 /* Parse the id from a path "/acme/<kind>/<id>[/rest]"; 0, or ERR_NOTFOUND. */
 int acme_path_id(const char *path, const char *kind, uint64_t *id, const char **rest);
 
-/* Problem types (RFC 8555 §6.7), without the "urn:ietf:params:acme:error:" prefix. */
-#define ACME_ERR_PREFIX "urn:ietf:params:acme:error:"
-
-/*
- * Answer with an application/problem+json document: type is the short ACME
- * error name ("malformed", "badNonce", ...), detail a human sentence.
- */
-void acme_problem(struct http_req *req, int status, const char *type, const char *detail);
-
-/* Like acme_problem with printf-style detail. */
-void acme_problemf(struct http_req *req, int status, const char *type, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+/* Problem documents: acme/problem.h (acme_problem, the code -> problem table). */
 
 /* Send a JSON body with status, and a Location header when location != NULL. */
 void acme_reply_json(struct http_req *req, int status, const char *location,
@@ -92,6 +145,13 @@ void acme_reply_json(struct http_req *req, int status, const char *location,
 
 /* The store of the running app. */
 struct store *acme_store(const struct acme *a);
+
+/*
+ * Room in the store for new work (accounts, orders, challenges started,
+ * finalize): 0, or the ERR_FULL problem has been answered (503, Retry-After)
+ * and the caller stops. Reads and work in progress do not ask.
+ */
+int acme_room(struct acme *a, struct http_req *req);
 
 void acme_directory_get(struct http_req *req, void *arg);
 void acme_healthz_get(struct http_req *req, void *arg);
@@ -113,11 +173,13 @@ int acme_ident_normalize(char *name, const char **why);
 /* 1 if the EAB key's allow-list covers name. */
 int acme_ident_allowed(const struct rec_eab *eab, const char *name);
 
-/* Orders (order.c). */
-int acme_order_json(struct acme *a, const struct rec_order *o, char *buf, size_t sz);
-int acme_order_refresh(struct store_txn *t, struct rec_order *o, int64_t now);
-void acme_order_reply(struct acme *a, struct http_req *req, const struct rec_order *o);
-unsigned acme_retry_after(struct acme *a, const struct rec_order *o);
+/*
+ * Why an EAB key binds no new account at now (unix seconds): disabled,
+ * expired, or all of its max_accounts used; NULL when it may.
+ */
+const char *acme_eab_binding_refusal(const struct rec_eab *eab, int64_t now);
+
+/* Orders as the client sees them: acme/order_view.h. */
 
 /* issuer_events.issued (finalize.c). */
 int acme_issued(void *arg, struct store_txn *t, uint64_t order_id, int rc,

@@ -94,6 +94,10 @@ struct authz_op {
 	int deactivate;
 	int start;               /* answer a challenge */
 	int started;             /* validation must be launched */
+	int busy;                /* refused: no room for one more validation (see limits.c) */
+	unsigned busy_retry;
+	char busy_why[160];
+	struct acme *a;
 	int64_t now;
 	struct rec_authz az;
 };
@@ -126,6 +130,12 @@ authz_op_fn(struct store_txn *t, void *arg)
 		/* Answering again while processing or after the end is harmless (§7.5.1). */
 		if (c->status != REC_CHALL_PENDING || op->az.status != REC_AUTHZ_PENDING)
 			return 0;
+		/* A full pool or a full share: the challenge stays pending, the client retries. */
+		if (acme_validation_admit(op->a, op->account_id, &op->busy_retry, op->busy_why,
+		    sizeof(op->busy_why)) != 0) {
+			op->busy = 1;
+			return 0;
+		}
 		c->status = REC_CHALL_PROCESSING;
 		op->started = 1;
 		return store_authz_put(t, &op->az);
@@ -144,11 +154,11 @@ acme_authz_post(struct http_req *req, void *arg)
 	int rc, n;
 
 	if (p == NULL || op == NULL) {
-		acme_problem(req, 500, "serverInternal", "out of memory");
+		acme_problem(req, ACME_E_INTERNAL, "out of memory");
 		return;
 	}
 	if (acme_path_id(req->path, "authz", &op->id, NULL) != 0) {
-		acme_problem(req, 404, "malformed", "no such authorization");
+		acme_problem(req, ACME_E_NOSUCH, "no such authorization");
 		return;
 	}
 	if (acme_post_verify(a, req, ACME_SIGNER_KID, p) != 0)
@@ -156,7 +166,7 @@ acme_authz_post(struct http_req *req, void *arg)
 	if (!p->post_as_get) {
 		int t = json_obj_get(&p->doc, 0, "status");
 		if (t < 0 || !json_str_eq(&p->doc, t, "deactivated")) {
-			acme_problem(req, 400, "malformed",
+			acme_problem(req, ACME_E_MALFORMED,
 			    "an authorization is read with POST-as-GET or deactivated with {\"status\":\"deactivated\"}");
 			return;
 		}
@@ -166,19 +176,19 @@ acme_authz_post(struct http_req *req, void *arg)
 	op->now = platform_wall_s();
 	rc = store_write(acme_store(a), authz_op_fn, op);
 	if (rc == ERR_NOTFOUND) {
-		acme_problem(req, 404, "malformed", "no such authorization for this account");
+		acme_problem(req, ACME_E_NOSUCH, "no such authorization for this account");
 		return;
 	}
 	if (rc == ERR_STATE) {
-		acme_problem(req, 400, "malformed", "only a pending or valid authorization can be deactivated");
+		acme_problem(req, ACME_E_MALFORMED, "only a pending or valid authorization can be deactivated");
 		return;
 	}
 	if (rc != 0) {
-		acme_problem(req, 500, "serverInternal", "cannot read the authorization");
+		acme_problem(req, ACME_E_INTERNAL, "cannot read the authorization");
 		return;
 	}
 	if ((n = authz_json(a, &op->az, body, sizeof(body))) < 0) {
-		acme_problem(req, 500, "serverInternal", "authorization does not fit its buffer");
+		acme_problem(req, ACME_E_INTERNAL, "authorization does not fit its buffer");
 		return;
 	}
 	acme_url(a, loc, sizeof(loc), "authz", op->id);
@@ -189,6 +199,7 @@ struct vjob {
 	struct acme *a;
 	uint64_t authz_id;
 	size_t chall;
+	uint64_t account_id;     /* holds one place in the validation pool */
 };
 
 struct vdone {
@@ -196,6 +207,7 @@ struct vdone {
 	const struct validate_result *res;
 	int64_t now;
 	struct rec_authz az;
+	int counted;               /* this result changed the challenge */
 };
 
 static int
@@ -212,6 +224,7 @@ vdone_fn(struct store_txn *t, void *arg)
 	c = &d->az.challs[d->j->chall];
 	if (c->status != REC_CHALL_PROCESSING)
 		return 0;
+	d->counted = 1;
 	if (d->res->ok) {
 		c->status = REC_CHALL_VALID;
 		c->validated = d->now;
@@ -239,11 +252,15 @@ validation_done(void *arg, const struct validate_result *res)
 	d.j = j;
 	d.res = res;
 	d.now = platform_wall_s();
-	if (store_write(acme_store(j->a), vdone_fn, &d) != 0)
+	acme_validation_gave(j->a, j->account_id);
+	if (store_write(acme_store(j->a), vdone_fn, &d) != 0) {
 		log_err("acme: authz %" PRIu64 ": cannot store the validation result", j->authz_id);
-	else
+	} else {
+		if (!res->ok && d.counted)
+			acme_limit_count(j->a, ACME_LIMIT_FAILED, d.az.account_id, d.now);
 		log_info("acme: authz %" PRIu64 " (%s): http-01 %s%s%s", j->authz_id, d.az.ident.value,
 		    res->ok ? "valid" : "invalid", res->ok ? "" : ": ", res->ok ? "" : res->detail);
+	}
 	free(j);
 }
 
@@ -268,10 +285,13 @@ acme_validation_start(struct acme *a, const struct rec_authz *az, size_t chall)
 	j->a = a;
 	j->authz_id = az->id;
 	j->chall = chall;
+	j->account_id = az->account_id;
 	rc = validate_http01(a->validator, az->ident.value, az->challs[chall].token, keyauth,
 	    validation_done, j);
 	if (rc != 0)
 		free(j);
+	else
+		acme_validation_took(a, az->account_id);
 	return rc;
 }
 
@@ -288,12 +308,12 @@ acme_chall_post(struct http_req *req, void *arg)
 	int rc, n;
 
 	if (p == NULL || op == NULL) {
-		acme_problem(req, 500, "serverInternal", "out of memory");
+		acme_problem(req, ACME_E_INTERNAL, "out of memory");
 		return;
 	}
 	if (acme_path_id(req->path, "chall", &op->id, &rest) != 0 || rest[0] != '/' ||
 	    rest[1] < '0' || rest[1] > '2' || rest[2] != '\0') {
-		acme_problem(req, 404, "malformed", "no such challenge");
+		acme_problem(req, ACME_E_NOSUCH, "no such challenge");
 		return;
 	}
 	op->chall = (size_t)(rest[1] - '0');
@@ -302,19 +322,29 @@ acme_chall_post(struct http_req *req, void *arg)
 	/* RFC 8555 §7.5.1: "{}" answers the challenge; POST-as-GET reads it. */
 	op->start = !p->post_as_get;
 	op->account_id = p->acct.id;
+	op->a = a;
 	op->now = platform_wall_s();
+	if (op->start && (acme_limits_refuse(a, req, p->acct.id, op->now, 0) ||
+	    acme_room(a, req) != 0))
+		return;
 	rc = store_write(acme_store(a), authz_op_fn, op);
 	if (rc == ERR_NOTFOUND) {
-		acme_problem(req, 404, "malformed", "no such challenge for this account");
+		acme_problem(req, ACME_E_NOSUCH, "no such challenge for this account");
 		return;
 	}
 	if (rc != 0) {
-		acme_problem(req, 500, "serverInternal", "cannot update the challenge");
+		acme_problem(req, ACME_E_INTERNAL, "cannot update the challenge");
+		return;
+	}
+	if (op->busy) {
+		log_info("acme: %s: account %" PRIu64 ": challenge %" PRIu64 "/%zu not started: %s",
+		    req->peer, p->acct.id, op->id, op->chall, op->busy_why);
+		acme_problem_retry(req, ACME_E_RATELIMITED, op->busy_retry, op->busy_why);
 		return;
 	}
 	if (op->started && (rc = acme_validation_start(a, &op->az, op->chall)) != 0) {
 		struct validate_result res;
-		struct vjob j = { a, op->id, op->chall };
+		struct vjob j = { a, op->id, op->chall, op->account_id };
 		struct vdone d;
 
 		/* Never leave a challenge "processing" with nothing behind it. */
@@ -333,7 +363,7 @@ acme_chall_post(struct http_req *req, void *arg)
 	json_w_init(&w, body, sizeof(body));
 	chall_json(a, &w, &op->az, op->chall);
 	if ((n = json_w_finish(&w)) < 0) {
-		acme_problem(req, 500, "serverInternal", "challenge does not fit its buffer");
+		acme_problem(req, ACME_E_INTERNAL, "challenge does not fit its buffer");
 		return;
 	}
 	if (op->az.challs[op->chall].status == REC_CHALL_PROCESSING)

@@ -64,43 +64,43 @@ acme_cert_post(struct http_req *req, void *arg)
 	int rc, n;
 
 	if (p == NULL || g == NULL) {
-		acme_problem(req, 500, "serverInternal", "out of memory");
+		acme_problem(req, ACME_E_INTERNAL, "out of memory");
 		return;
 	}
 	if (acme_path_id(req->path, "cert", &g->id, NULL) != 0) {
-		acme_problem(req, 404, "malformed", "no such certificate");
+		acme_problem(req, ACME_E_NOSUCH, "no such certificate");
 		return;
 	}
 	if (acme_post_verify(a, req, ACME_SIGNER_KID, p) != 0)
 		return;
 	if (!p->post_as_get) {
-		acme_problem(req, 400, "malformed", "a certificate is read with POST-as-GET");
+		acme_problem(req, ACME_E_MALFORMED, "a certificate is read with POST-as-GET");
 		return;
 	}
 	g->account_id = p->acct.id;
 	rc = store_read(acme_store(a), cert_get_fn, g);
 	if (rc == ERR_NOTFOUND || (rc == 0 && !g->owner)) {
-		acme_problem(req, 404, "malformed", "no such certificate for this account");
+		acme_problem(req, ACME_E_NOSUCH, "no such certificate for this account");
 		return;
 	}
 	if (rc != 0) {
-		acme_problem(req, 500, "serverInternal", "cannot read the certificate");
+		acme_problem(req, ACME_E_INTERNAL, "cannot read the certificate");
 		return;
 	}
 	if (a->issuer != NULL && a->issuer->ops->chain != NULL &&
 	    a->issuer->ops->chain(a->issuer->ctx, &g->c, &chain, &chain_len) != 0) {
-		acme_problem(req, 500, "serverInternal", "the intermediate chain is not available");
+		acme_problem(req, ACME_E_INTERNAL, "the intermediate chain is not available");
 		return;
 	}
 	cap = g->c.der_len * 2 + 128 + chain_len;
 	body = arena_alloc(&req->arena, cap);
 	if (body == NULL) {
-		acme_problem(req, 500, "serverInternal", "out of memory");
+		acme_problem(req, ACME_E_INTERNAL, "out of memory");
 		return;
 	}
 	n = pem_encode(body, cap, "CERTIFICATE", g->c.der, g->c.der_len);
 	if (n < 0) {
-		acme_problem(req, 500, "serverInternal", "certificate does not fit its buffer");
+		acme_problem(req, ACME_E_INTERNAL, "certificate does not fit its buffer");
 		return;
 	}
 	if (chain_len > 0) {

@@ -60,7 +60,7 @@ acme_directory_get(struct http_req *req, void *arg)
 	json_w_obj_end(&w);
 	n = json_w_finish(&w);
 	if (n < 0) {
-		acme_problem(req, 500, "serverInternal", "directory does not fit its buffer");
+		acme_problem(req, ACME_E_INTERNAL, "directory does not fit its buffer");
 		return;
 	}
 	http_reply(req, 200, "application/json", body, (size_t)n);

@@ -10,6 +10,7 @@
 
 #include "acme/acme_int.h"
 #include "acme/issuer.h"
+#include "acme/order_view.h"
 #include "platform.h"
 #include "store/store.h"
 #include "util/b64.h"
@@ -175,25 +176,32 @@ acme_finalize_post(struct http_req *req, void *arg)
 	int rc, t;
 
 	if (p == NULL || f == NULL || csr == NULL || der == NULL || prob == NULL) {
-		acme_problem(req, 500, "serverInternal", "out of memory");
+		acme_problem(req, ACME_E_INTERNAL, "out of memory");
 		return;
 	}
 	if (acme_path_id(req->path, "finalize", &f->id, NULL) != 0) {
-		acme_problem(req, 404, "malformed", "no such order");
+		acme_problem(req, ACME_E_NOSUCH, "no such order");
 		return;
 	}
 	if (acme_post_verify(a, req, ACME_SIGNER_KID, p) != 0)
 		return;
+	/* An unset clock would put wrong dates into the certificate's validity. */
+	if (!platform_clock_sane()) {
+		log_warn("acme: %s: finalize refused: the wall clock (%" PRId64 " s) is before the "
+		    "build date; set the clock (NTP, RTC) first", req->peer, platform_wall_s());
+		acme_problem(req, ACME_E_CLOCK, NULL);
+		return;
+	}
 	f->a = a;
 	f->account_id = p->acct.id;
 	f->now = platform_wall_s();
 	rc = store_write(acme_store(a), fin_fn, f);
 	if (rc == ERR_NOTFOUND) {
-		acme_problem(req, 404, "malformed", "no such order for this account");
+		acme_problem(req, ACME_E_NOSUCH, "no such order for this account");
 		return;
 	}
 	if (rc != 0) {
-		acme_problem(req, 500, "serverInternal", "cannot read the order");
+		acme_problem(req, ACME_E_INTERNAL, "cannot read the order");
 		return;
 	}
 	/* A client that retries finalize while we wait for UPKI gets the order back. */
@@ -202,52 +210,52 @@ acme_finalize_post(struct http_req *req, void *arg)
 		return;
 	}
 	if (f->o.status != REC_ORDER_READY) {
-		acme_problemf(req, 403, "orderNotReady", "the order is %s: %s",
+		acme_problemf(req, ACME_E_NOT_READY, "the order is %s: %s",
 		    rec_order_status_str(f->o.status), f->o.status == REC_ORDER_PENDING ?
 		    "complete its authorizations first" : "create a new order");
 		return;
 	}
 	if (p->post_as_get || (t = json_obj_get(&p->doc, 0, "csr")) < 0 ||
 	    json_str(&p->doc, t, b64, sizeof(b64), &b64len) != 0) {
-		acme_problem(req, 400, "malformed", "finalize needs {\"csr\": base64url DER}");
+		acme_problem(req, ACME_E_MALFORMED, "finalize needs {\"csr\": base64url DER}");
 		return;
 	}
 	if (b64url_decode(der, REC_CSR_MAX, b64, b64len, &derlen) != 0) {
-		acme_problemf(req, 400, "badCSR", "\"csr\" is not base64url DER of at most %d bytes",
+		acme_problemf(req, ACME_E_BAD_CSR, "\"csr\" is not base64url DER of at most %d bytes",
 		    REC_CSR_MAX);
 		return;
 	}
 	if ((rc = x509_csr_parse(csr, der, derlen)) != 0) {
-		acme_problemf(req, 400, "badCSR", "the CSR is not a valid PKCS#10 request (%s)", err_str(rc));
+		acme_problemf(req, ACME_E_BAD_CSR, "the CSR is not a valid PKCS#10 request (%s)", err_str(rc));
 		return;
 	}
 	if (csr->key.type == X509_KEY_RSA && (bad = x509_rsa_exponent_problem(&csr->key)) != NULL) {
-		acme_problemf(req, 400, "badCSR", "the CSR's key cannot be certified: %s; make a new key "
+		acme_problemf(req, ACME_E_BAD_CSR, "the CSR's key cannot be certified: %s; make a new key "
 		    "with the usual exponent 65537 (openssl req -newkey rsa:2048 ...)", bad);
 		return;
 	}
 	if ((rc = x509_csr_verify(csr)) != 0) {
-		acme_problemf(req, 400, "badCSR", rc == ERR_UNSUPPORTED ?
+		acme_problemf(req, ACME_E_BAD_CSR, rc == ERR_UNSUPPORTED ?
 		    "the CSR is signed with %s, which is not accepted: use SHA-256 with RSA or ECDSA" :
 		    "the CSR's signature does not verify (%s)", rc == ERR_UNSUPPORTED ?
 		    x509_sig_alg_name(csr->sig_alg) : err_str(rc));
 		return;
 	}
 	if (csr->key.type == X509_KEY_RSA && csr->key.bits < 2048) {
-		acme_problemf(req, 400, "badCSR", "the CSR's RSA key has %u bits: make a new key of "
+		acme_problemf(req, ACME_E_BAD_CSR, "the CSR's RSA key has %u bits: make a new key of "
 		    "2048 bits (openssl req -newkey rsa:2048 ...)", csr->key.bits);
 		return;
 	}
 	if (csr->key.type != X509_KEY_RSA && csr->key.type != X509_KEY_EC) {
-		acme_problem(req, 400, "badCSR", "the CSR's key is neither RSA nor ECDSA");
+		acme_problem(req, ACME_E_BAD_CSR, "the CSR's key is neither RSA nor ECDSA");
 		return;
 	}
 	if (names_check(csr, &f->o, why, sizeof(why)) != 0) {
-		acme_problem(req, 400, "badCSR", why);
+		acme_problem(req, ACME_E_BAD_CSR, why);
 		return;
 	}
 	if (a->issuer == NULL) {
-		acme_problem(req, 500, "serverInternal", "no issuer backend is configured");
+		acme_problem(req, ACME_E_INTERNAL, "no issuer backend is configured");
 		return;
 	}
 	for (size_t i = 0; i < f->o.n_idents; i++)
@@ -261,16 +269,18 @@ acme_finalize_post(struct http_req *req, void *arg)
 	rq.names = names;
 	rq.n_names = f->o.n_idents;
 	if (a->issuer->ops->check(a->issuer->ctx, &rq, prob) != 0) {
-		acme_problem(req, 400, prob->type[0] ? prob->type : "badCSR", prob->detail);
+		acme_problem_typed(req, prob->type, ACME_E_BAD_CSR, prob->detail);
 		return;
 	}
 	f->csr = der;
 	f->csr_len = derlen;
 	f->rq = &rq;
 	f->submit = 1;
+	if (acme_room(a, req) != 0)
+		return;
 	rc = store_write(acme_store(a), fin_fn, f);
 	if (rc != 0) {
-		acme_problemf(req, 500, "serverInternal", "cannot hand the order to the issuer (%s)",
+		acme_problemf(req, ACME_E_INTERNAL, "cannot hand the order to the issuer (%s)",
 		    err_str(rc));
 		return;
 	}
@@ -279,16 +289,6 @@ acme_finalize_post(struct http_req *req, void *arg)
 	if (a->issuer->ops->kick != NULL)
 		a->issuer->ops->kick(a->issuer->ctx);
 	acme_order_reply(a, req, &f->o);
-}
-
-unsigned
-acme_retry_after(struct acme *a, const struct rec_order *o)
-{
-	unsigned s = 5;
-
-	if (a->issuer != NULL && a->issuer->ops->retry_after != NULL)
-		s = a->issuer->ops->retry_after(a->issuer->ctx, o->job_id);
-	return s < 1 ? 1 : s;
 }
 
 /* issuer_events.issued: inside the backend's transaction. */

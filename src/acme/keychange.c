@@ -44,51 +44,51 @@ acme_key_change(struct http_req *req, void *arg)
 	int rc, t;
 
 	if (p == NULL || in == NULL || tok == NULL || buf == NULL || k == NULL) {
-		acme_problem(req, 500, "serverInternal", "out of memory");
+		acme_problem(req, ACME_E_INTERNAL, "out of memory");
 		return;
 	}
 	if (acme_post_verify(a, req, ACME_SIGNER_KID, p) != 0)
 		return;
 	if (p->post_as_get) {
-		acme_problem(req, 400, "malformed", "keyChange needs an inner JWS as payload");
+		acme_problem(req, ACME_E_MALFORMED, "keyChange needs an inner JWS as payload");
 		return;
 	}
 	rc = jws_parse(in, (const char *)p->jws.payload, p->jws.payload_len, 0, tok, 64, buf,
 	    req->body_len + 1);
 	if (rc != 0 || !in->has_jwk) {
-		acme_problemf(req, 400, rc == ERR_BADKEY ? "badPublicKey" : "malformed",
+		acme_problemf(req, rc == ERR_BADKEY ? ACME_E_BAD_KEY : ACME_E_MALFORMED,
 		    "inner JWS: %s", rc != 0 && in->detail ? in->detail : "must be signed with \"jwk\" (the new key)");
 		return;
 	}
 	if (strcmp(in->url, p->jws.url) != 0) {
-		acme_problem(req, 400, "malformed", "inner JWS \"url\" differs from the outer one");
+		acme_problem(req, ACME_E_MALFORMED, "inner JWS \"url\" differs from the outer one");
 		return;
 	}
 	if (jws_verify(in, &in->jwk) != 0) {
-		acme_problem(req, 400, "malformed", "inner JWS signature does not verify with its \"jwk\"");
+		acme_problem(req, ACME_E_MALFORMED, "inner JWS signature does not verify with its \"jwk\"");
 		return;
 	}
 	if (json_parse(&d, (const char *)in->payload, in->payload_len, tok, 64) != 0 ||
 	    json_type(&d, 0) != JSON_OBJECT) {
-		acme_problem(req, 400, "malformed", "inner payload is not a JSON object");
+		acme_problem(req, ACME_E_MALFORMED, "inner payload is not a JSON object");
 		return;
 	}
 	acme_url(a, acct_url, sizeof(acct_url), "acct", p->acct.id);
 	if ((t = json_obj_get(&d, 0, "account")) < 0 || !json_str_eq(&d, t, acct_url) ||
 	    strcmp(p->jws.kid, acct_url) != 0) {
-		acme_problem(req, 400, "malformed", "inner payload \"account\" must be the signing account's URL");
+		acme_problem(req, ACME_E_MALFORMED, "inner payload \"account\" must be the signing account's URL");
 		return;
 	}
 	if ((t = json_obj_get(&d, 0, "oldKey")) < 0 || jwk_parse(&old, &d, t) != 0 ||
 	    !jwk_equal(&old, &p->key)) {
-		acme_problem(req, 400, "malformed", "inner payload \"oldKey\" is not the account's current key");
+		acme_problem(req, ACME_E_MALFORMED, "inner payload \"oldKey\" is not the account's current key");
 		return;
 	}
 	k->acct = p->acct;
 	json_w_init(&w, k->acct.jwk, sizeof(k->acct.jwk));
 	jwk_write(&in->jwk, &w);
 	if (json_w_finish(&w) < 0 || jwk_thumbprint(&in->jwk, k->acct.thumbprint) != 0) {
-		acme_problem(req, 400, "badPublicKey", "the new key cannot be stored");
+		acme_problem(req, ACME_E_BAD_KEY, "the new key cannot be stored");
 		return;
 	}
 	rc = store_write(acme_store(a), kc_fn, k);
@@ -96,11 +96,11 @@ acme_key_change(struct http_req *req, void *arg)
 		char loc[256];
 		acme_url(a, loc, sizeof(loc), "acct", k->other);
 		http_resp_header(req, "Location", loc);
-		acme_problem(req, 409, "malformed", "the new key is already in use by an account");
+		acme_problem(req, ACME_E_CONFLICT, "the new key is already in use by an account");
 		return;
 	}
 	if (rc != 0) {
-		acme_problem(req, 500, "serverInternal", "cannot store the new key");
+		acme_problem(req, ACME_E_INTERNAL, "cannot store the new key");
 		return;
 	}
 	log_info("acme: %s: account %" PRIu64 " changed its key", req->peer, p->acct.id);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "acme/acme_int.h"
+#include "acme/order_view.h"
 #include "platform.h"
 #include "store/store.h"
 #include "util/config.h"
@@ -14,110 +15,6 @@
 #include "util/err.h"
 #include "util/log.h"
 #include "util/timefmt.h"
-
-int
-acme_order_json(struct acme *a, const struct rec_order *o, char *buf, size_t sz)
-{
-	char url[256], when[TIMEFMT_RFC3339_LEN];
-	struct json_w w;
-
-	json_w_init(&w, buf, sz);
-	json_w_obj_begin(&w);
-	json_w_key(&w, "status");
-	json_w_str(&w, rec_order_status_str(o->status));
-	if (o->expires != 0 && timefmt_rfc3339(when, sizeof(when), o->expires) == 0) {
-		json_w_key(&w, "expires");
-		json_w_str(&w, when);
-	}
-	json_w_key(&w, "identifiers");
-	json_w_arr_begin(&w);
-	for (size_t i = 0; i < o->n_idents; i++) {
-		json_w_obj_begin(&w);
-		json_w_key(&w, "type");
-		json_w_str(&w, "dns");
-		json_w_key(&w, "value");
-		json_w_str(&w, o->idents[i].value);
-		json_w_obj_end(&w);
-	}
-	json_w_arr_end(&w);
-	json_w_key(&w, "authorizations");
-	json_w_arr_begin(&w);
-	for (size_t i = 0; i < o->n_idents; i++) {
-		acme_url(a, url, sizeof(url), "authz", o->authz_ids[i]);
-		json_w_str(&w, url);
-	}
-	json_w_arr_end(&w);
-	acme_url(a, url, sizeof(url), "finalize", o->id);
-	json_w_key(&w, "finalize");
-	json_w_str(&w, url);
-	if (o->status == REC_ORDER_VALID && o->cert_id != 0) {
-		acme_url(a, url, sizeof(url), "cert", o->cert_id);
-		json_w_key(&w, "certificate");
-		json_w_str(&w, url);
-	}
-	if (o->status == REC_ORDER_INVALID && o->error.type[0] != '\0') {
-		char type[128];
-		snprintf(type, sizeof(type), ACME_ERR_PREFIX "%s", o->error.type);
-		json_w_key(&w, "error");
-		json_w_obj_begin(&w);
-		json_w_key(&w, "type");
-		json_w_str(&w, type);
-		json_w_key(&w, "detail");
-		json_w_str(&w, o->error.detail);
-		json_w_obj_end(&w);
-	}
-	json_w_obj_end(&w);
-	return json_w_finish(&w);
-}
-
-/*
- * Bring a pending order up to date from its authorizations (inside t):
- * all valid -> ready; any invalid/deactivated/expired/revoked -> invalid;
- * past its expiry -> invalid. Returns 1 if o changed.
- */
-int
-acme_order_refresh(struct store_txn *t, struct rec_order *o, int64_t now)
-{
-	int all_valid = 1;
-
-	if (o->status != REC_ORDER_PENDING && o->status != REC_ORDER_READY)
-		return 0;
-	if (o->expires != 0 && now >= o->expires) {
-		o->status = REC_ORDER_INVALID;
-		snprintf(o->error.type, sizeof(o->error.type), "malformed");
-		snprintf(o->error.detail, sizeof(o->error.detail), "the order expired before it was finalized");
-		return 1;
-	}
-	/* A ready order is checked again: an authorization may have been deactivated. */
-	for (size_t i = 0; i < o->n_idents; i++) {
-		struct rec_authz az;
-
-		if (store_authz_get(t, o->authz_ids[i], &az) != 0)
-			return 0;
-		if (az.status == REC_AUTHZ_VALID && az.expires != 0 && now >= az.expires)
-			az.status = REC_AUTHZ_EXPIRED;
-		if (az.status == REC_AUTHZ_VALID)
-			continue;
-		all_valid = 0;
-		if (az.status != REC_AUTHZ_PENDING) {
-			o->status = REC_ORDER_INVALID;
-			snprintf(o->error.type, sizeof(o->error.type), "unauthorized");
-			snprintf(o->error.detail, sizeof(o->error.detail),
-			    "authorization for %s is %s", az.ident.value, rec_authz_status_str(az.status));
-			for (size_t c = 0; c < az.n_challs; c++)
-				if (az.challs[c].error.type[0] != '\0') {
-					o->error = az.challs[c].error;
-					break;
-				}
-			return 1;
-		}
-	}
-	if (all_valid && o->status != REC_ORDER_READY) {
-		o->status = REC_ORDER_READY;
-		return 1;
-	}
-	return 0;
-}
 
 struct new_order {
 	struct rec_order o;
@@ -186,32 +83,33 @@ eab_fetch_fn(struct store_txn *t, void *arg)
 /* A rejectedIdentifier problem with one subproblem per refused name. */
 static void
 reply_rejected(struct http_req *req, const char (*names)[REC_IDENT_MAX + 1], const char **why,
-    size_t n, const char *type)
+    size_t n, int code)
 {
+	const struct acme_problem_row *r = acme_problem_row(code);
 	char *body = arena_alloc(&req->arena, 8192);
+	char urn[128];
 	struct json_w w;
 	int len;
 
 	if (body == NULL) {
-		acme_problem(req, 500, "serverInternal", "out of memory");
+		acme_problem(req, ACME_E_INTERNAL, "out of memory");
 		return;
 	}
+	snprintf(urn, sizeof(urn), ACME_ERR_PREFIX "%s", r->type);
 	json_w_init(&w, body, 8192);
 	json_w_obj_begin(&w);
 	json_w_key(&w, "type");
-	json_w_str(&w, strcmp(type, "rejectedIdentifier") == 0 ?
-	    ACME_ERR_PREFIX "rejectedIdentifier" : ACME_ERR_PREFIX "malformed");
+	json_w_str(&w, urn);
 	json_w_key(&w, "detail");
 	json_w_str(&w, n == 1 ? why[0] : "some identifiers are refused: see subproblems");
 	json_w_key(&w, "status");
-	json_w_int(&w, strcmp(type, "rejectedIdentifier") == 0 ? 403 : 400);
+	json_w_int(&w, r->status);
 	json_w_key(&w, "subproblems");
 	json_w_arr_begin(&w);
 	for (size_t i = 0; i < n; i++) {
 		json_w_obj_begin(&w);
 		json_w_key(&w, "type");
-		json_w_str(&w, strcmp(type, "rejectedIdentifier") == 0 ?
-		    ACME_ERR_PREFIX "rejectedIdentifier" : ACME_ERR_PREFIX "malformed");
+		json_w_str(&w, urn);
 		json_w_key(&w, "detail");
 		json_w_str(&w, why[i]);
 		json_w_key(&w, "identifier");
@@ -226,9 +124,8 @@ reply_rejected(struct http_req *req, const char (*names)[REC_IDENT_MAX + 1], con
 	json_w_arr_end(&w);
 	json_w_obj_end(&w);
 	len = json_w_finish(&w);
-	log_info("acme: %s: newOrder refused: %s (%zu identifiers)", req->peer, type, n);
-	http_reply(req, strcmp(type, "rejectedIdentifier") == 0 ? 403 : 400,
-	    "application/problem+json", body, len > 0 ? (size_t)len : 0);
+	log_info("acme: %s: newOrder refused: %s (%zu identifiers)", req->peer, r->type, n);
+	http_reply(req, r->status, "application/problem+json", body, len > 0 ? (size_t)len : 0);
 }
 
 void
@@ -242,37 +139,44 @@ acme_new_order(struct http_req *req, void *arg)
 	const char *why[REC_IDENT_N];
 	size_t nbad = 0;
 	char *body, loc[256];
-	int arr, cnt, len;
+	int arr, cnt, len, wrc;
 
 	if (p == NULL || n == NULL || ef == NULL || bad == NULL) {
-		acme_problem(req, 500, "serverInternal", "out of memory");
+		acme_problem(req, ACME_E_INTERNAL, "out of memory");
 		return;
 	}
 	if (acme_post_verify(a, req, ACME_SIGNER_KID, p) != 0)
 		return;
 	if (p->post_as_get) {
-		acme_problem(req, 400, "malformed", "newOrder needs a payload");
+		acme_problem(req, ACME_E_MALFORMED, "newOrder needs a payload");
 		return;
 	}
 	if (json_obj_get(&p->doc, 0, "notBefore") >= 0 || json_obj_get(&p->doc, 0, "notAfter") >= 0) {
-		acme_problem(req, 400, "malformed",
+		acme_problem(req, ACME_E_MALFORMED,
 		    "notBefore/notAfter are not supported: UPKI sets the validity period");
 		return;
 	}
 	arr = json_obj_get(&p->doc, 0, "identifiers");
 	cnt = json_arr_len(&p->doc, arr);
 	if (cnt <= 0) {
-		acme_problem(req, 400, "malformed", "\"identifiers\" must be a non-empty array");
+		acme_problem(req, ACME_E_MALFORMED, "\"identifiers\" must be a non-empty array");
 		return;
 	}
 	if (cnt > REC_IDENT_N) {
-		acme_problemf(req, 400, "rejectedIdentifier", "at most %d identifiers per order", REC_IDENT_N);
+		acme_problemf(req, ACME_E_IDENT_REJECTED, "at most %d identifiers per order", REC_IDENT_N);
 		return;
 	}
 	if (p->acct.eab_kid[0] != '\0') {
 		ef->kid = p->acct.eab_kid;
 		if (store_read(acme_store(a), eab_fetch_fn, ef) != 0) {
-			acme_problem(req, 500, "serverInternal", "cannot read the account's EAB key");
+			acme_problem(req, ACME_E_INTERNAL, "cannot read the account's EAB key");
+			return;
+		}
+		if (ef->eab.flags & REC_EAB_F_DISABLED) {
+			log_info("acme: %s: account %" PRIu64 ": new order refused: EAB key %s is "
+			    "disabled", req->peer, p->acct.id, ef->kid);
+			acme_problem(req, ACME_E_FORBIDDEN, "the External Account Binding key this "
+			    "account was made with is disabled: ask the operator");
 			return;
 		}
 	}
@@ -284,18 +188,18 @@ acme_new_order(struct http_req *req, void *arg)
 		if (json_type(&p->doc, t) != JSON_OBJECT ||
 		    json_obj_get_str(&p->doc, t, "type", type, sizeof(type)) != 0 ||
 		    json_obj_get_str(&p->doc, t, "value", value, sizeof(value)) != 0) {
-			acme_problem(req, 400, "malformed",
+			acme_problem(req, ACME_E_MALFORMED,
 			    "each identifier is an object with string members \"type\" and \"value\"");
 			return;
 		}
 		if (strcmp(type, "dns") != 0) {
-			acme_problemf(req, 400, "unsupportedIdentifier",
+			acme_problemf(req, ACME_E_IDENT_UNSUPPORTED,
 			    "identifier type \"%s\" is not supported: only \"dns\"", strcmp(type, "ip") == 0 ? "ip" : "other");
 			return;
 		}
 		rc = acme_ident_normalize(value, &w);
 		if (rc == ERR_UNSUPPORTED) {
-			acme_problem(req, 400, "unsupportedIdentifier", w);
+			acme_problem(req, ACME_E_IDENT_UNSUPPORTED, w);
 			return;
 		}
 		if (rc == 0 && value[0] == '*')
@@ -323,7 +227,7 @@ acme_new_order(struct http_req *req, void *arg)
 		n->o.n_idents++;
 	}
 	if (nbad > 0) {
-		reply_rejected(req, (const char (*)[REC_IDENT_MAX + 1])bad, why, nbad, "rejectedIdentifier");
+		reply_rejected(req, (const char (*)[REC_IDENT_MAX + 1])bad, why, nbad, ACME_E_IDENT_REJECTED);
 		return;
 	}
 	n->now = platform_wall_s();
@@ -332,13 +236,19 @@ acme_new_order(struct http_req *req, void *arg)
 	n->o.status = REC_ORDER_PENDING;
 	n->o.created = n->now;
 	n->o.expires = n->now + CONFIG_ACME_ORDER_LIFETIME_S;
-	if (store_write(acme_store(a), new_order_fn, n) != 0) {
-		acme_problem(req, 500, "serverInternal", "cannot store the order");
+	if (acme_limits_refuse(a, req, p->acct.id, n->now, 1))
+		return;
+	if (acme_room(a, req) != 0)
+		return;
+	if ((wrc = store_write(acme_store(a), new_order_fn, n)) != 0) {
+		acme_problem(req, wrc == ERR_FULL ? ERR_FULL : ACME_E_INTERNAL, wrc == ERR_FULL ? NULL :
+		    "cannot store the order");
 		return;
 	}
+	acme_limit_count(a, ACME_LIMIT_ORDERS, p->acct.id, n->now);
 	body = arena_alloc(&req->arena, 8192);
 	if (body == NULL || (len = acme_order_json(a, &n->o, body, 8192)) < 0) {
-		acme_problem(req, 500, "serverInternal", "order does not fit its buffer");
+		acme_problem(req, ACME_E_INTERNAL, "order does not fit its buffer");
 		return;
 	}
 	log_info("acme: %s: account %" PRIu64 ": new order %" PRIu64 " for %zu names", req->peer,
@@ -366,23 +276,6 @@ order_get_fn(struct store_txn *t, void *arg)
 	return 0;
 }
 
-void
-acme_order_reply(struct acme *a, struct http_req *req, const struct rec_order *o)
-{
-	char *body = arena_alloc(&req->arena, 8192);
-	char loc[256];
-	int len;
-
-	if (body == NULL || (len = acme_order_json(a, o, body, 8192)) < 0) {
-		acme_problem(req, 500, "serverInternal", "order does not fit its buffer");
-		return;
-	}
-	if (o->status == REC_ORDER_PROCESSING)
-		http_resp_headerf(req, "Retry-After", "%u", acme_retry_after(a, o));
-	acme_url(a, loc, sizeof(loc), "order", o->id);
-	acme_reply_json(req, 200, loc, body, (size_t)len);
-}
-
 /* POST-as-GET /acme/order/<id> */
 void
 acme_order_post(struct http_req *req, void *arg)
@@ -393,27 +286,27 @@ acme_order_post(struct http_req *req, void *arg)
 	int rc;
 
 	if (p == NULL || g == NULL) {
-		acme_problem(req, 500, "serverInternal", "out of memory");
+		acme_problem(req, ACME_E_INTERNAL, "out of memory");
 		return;
 	}
 	if (acme_path_id(req->path, "order", &g->id, NULL) != 0) {
-		acme_problem(req, 404, "malformed", "no such order");
+		acme_problem(req, ACME_E_NOSUCH, "no such order");
 		return;
 	}
 	if (acme_post_verify(a, req, ACME_SIGNER_KID, p) != 0)
 		return;
 	if (!p->post_as_get) {
-		acme_problem(req, 400, "malformed", "an order is read with POST-as-GET (empty payload)");
+		acme_problem(req, ACME_E_MALFORMED, "an order is read with POST-as-GET (empty payload)");
 		return;
 	}
 	g->now = platform_wall_s();
 	rc = store_write(acme_store(a), order_get_fn, g);
 	if (rc == ERR_NOTFOUND || (rc == 0 && g->o.account_id != p->acct.id)) {
-		acme_problem(req, 404, "malformed", "no such order for this account");
+		acme_problem(req, ACME_E_NOSUCH, "no such order for this account");
 		return;
 	}
 	if (rc != 0) {
-		acme_problem(req, 500, "serverInternal", "cannot read the order");
+		acme_problem(req, ACME_E_INTERNAL, "cannot read the order");
 		return;
 	}
 	acme_order_reply(a, req, &g->o);

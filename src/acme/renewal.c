@@ -48,13 +48,13 @@ acme_renewal_info(struct http_req *req, void *arg)
 	int n, rc;
 
 	if (r == NULL || x == NULL) {
-		acme_problem(req, 500, "serverInternal", "out of memory");
+		acme_problem(req, ACME_E_INTERNAL, "out of memory");
 		return;
 	}
 	if (dot == NULL || b64url_decode(aki, sizeof(aki), id, (size_t)(dot - id), &aki_len) != 0 ||
 	    b64url_decode(r->serial, sizeof(r->serial), dot + 1, strlen(dot + 1), &r->serial_len) != 0 ||
 	    aki_len == 0 || r->serial_len == 0) {
-		acme_problem(req, 400, "malformed", "the certificate identifier is not base64url(AKI).base64url(serial)");
+		acme_problem(req, ACME_E_MALFORMED, "the certificate identifier is not base64url(AKI).base64url(serial)");
 		return;
 	}
 	/* The serial is a DER INTEGER value: drop a sign byte to get the magnitude we index. */
@@ -67,11 +67,11 @@ acme_renewal_info(struct http_req *req, void *arg)
 	    x->ext.aki.len != aki_len || memcmp(x->ext.aki.p, aki, aki_len) != 0))
 		rc = ERR_NOTFOUND;
 	if (rc == ERR_NOTFOUND) {
-		acme_problem(req, 404, "malformed", "this server did not issue that certificate");
+		acme_problem(req, ACME_E_NOSUCH, "this server did not issue that certificate");
 		return;
 	}
 	if (rc != 0) {
-		acme_problem(req, 500, "serverInternal", "cannot read certificates");
+		acme_problem(req, ACME_E_INTERNAL, "cannot read certificates");
 		return;
 	}
 	life = r->c.not_after - r->c.not_before;

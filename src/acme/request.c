@@ -23,6 +23,19 @@ acme_store(const struct acme *a)
 }
 
 int
+acme_room(struct acme *a, struct http_req *req)
+{
+	int rc = store_room(acme_store(a));
+
+	if (rc == 0)
+		return 0;
+	acme_problem(req, rc == ERR_FULL ? ERR_FULL : ACME_E_INTERNAL, rc == ERR_FULL ?
+	    "the gateway's storage is full: new work waits until expired objects are swept" :
+	    "cannot read the store's size");
+	return rc;
+}
+
+int
 acme_url(const struct acme *a, char *out, size_t outsz, const char *kind, uint64_t id)
 {
 	int n = snprintf(out, outsz, "%s/acme/%s/%" PRIu64, a->base_url, kind, id);
@@ -56,18 +69,6 @@ acme_path_id(const char *path, const char *kind, uint64_t *id, const char **rest
 		return ERR_NOTFOUND;
 	*id = v;
 	return 0;
-}
-
-void
-acme_problemf(struct http_req *req, int status, const char *type, const char *fmt, ...)
-{
-	char detail[768];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
-	acme_problem(req, status, type, detail);
 }
 
 void
@@ -105,18 +106,21 @@ content_type_ok(const char *ct)
 static void
 bad_alg(struct http_req *req, const char *detail)
 {
+	const struct acme_problem_row *r = acme_problem_row(ACME_E_BAD_ALG);
 	char body[512];
+	char urn[128];
 	struct json_w w;
 	int n;
 
+	snprintf(urn, sizeof(urn), ACME_ERR_PREFIX "%s", r->type);
 	json_w_init(&w, body, sizeof(body));
 	json_w_obj_begin(&w);
 	json_w_key(&w, "type");
-	json_w_str(&w, ACME_ERR_PREFIX "badSignatureAlgorithm");
+	json_w_str(&w, urn);
 	json_w_key(&w, "detail");
 	json_w_str(&w, detail);
 	json_w_key(&w, "status");
-	json_w_int(&w, 400);
+	json_w_int(&w, r->status);
 	json_w_key(&w, "algorithms");
 	json_w_arr_begin(&w);
 	json_w_str(&w, "RS256");
@@ -126,8 +130,8 @@ bad_alg(struct http_req *req, const char *detail)
 	json_w_arr_end(&w);
 	json_w_obj_end(&w);
 	n = json_w_finish(&w);
-	log_info("acme: %s: %s -> 400 badSignatureAlgorithm: %s", req->peer, req->path, detail);
-	http_reply(req, 400, "application/problem+json", body, n > 0 ? (size_t)n : 0);
+	log_info("acme: %s: %s -> %d %s: %s", req->peer, req->path, r->status, r->type, detail);
+	http_reply(req, r->status, "application/problem+json", body, n > 0 ? (size_t)n : 0);
 }
 
 int
@@ -142,12 +146,12 @@ acme_post_verify(struct acme *a, struct http_req *req, enum acme_signer signer,
 	p->has_acct = 0;
 	p->post_as_get = 0;
 	if (!content_type_ok(http_req_header(req, "content-type"))) {
-		acme_problem(req, 415, "malformed", "Content-Type must be application/jose+json");
+		acme_problem(req, ACME_E_MEDIA, "Content-Type must be application/jose+json");
 		return ERR_MALFORMED;
 	}
 	buf = arena_alloc(&req->arena, req->body_len + 1);
 	if (buf == NULL) {
-		acme_problem(req, 500, "serverInternal", "out of memory");
+		acme_problem(req, ACME_E_INTERNAL, "out of memory");
 		return ERR_NOMEM;
 	}
 	rc = jws_parse(&p->jws, (const char *)req->body, req->body_len, 0, p->tok,
@@ -157,27 +161,27 @@ acme_post_verify(struct acme *a, struct http_req *req, enum acme_signer signer,
 		return rc;
 	}
 	if (rc == ERR_BADKEY) {
-		acme_problem(req, 400, "badPublicKey", p->jws.detail ? p->jws.detail :
+		acme_problem(req, ACME_E_BAD_KEY, p->jws.detail ? p->jws.detail :
 		    "the public key is not acceptable");
 		return rc;
 	}
 	if (rc != 0) {
-		acme_problem(req, 400, "malformed", p->jws.detail ? p->jws.detail :
+		acme_problem(req, ACME_E_MALFORMED, p->jws.detail ? p->jws.detail :
 		    "the request is not a valid flattened JWS");
 		return rc;
 	}
 	if ((size_t)snprintf(p->url, sizeof(p->url), "%s%s", a->base_url, req->target) >=
 	    sizeof(p->url) || strcmp(p->jws.url, p->url) != 0) {
-		acme_problemf(req, 401, "unauthorized",
+		acme_problemf(req, ACME_E_UNAUTHORIZED,
 		    "the JWS \"url\" does not match the request URL %s", p->url);
 		return ERR_DENIED;
 	}
 	if (p->jws.has_kid && signer == ACME_SIGNER_JWK) {
-		acme_problem(req, 400, "malformed", "this request must be signed with \"jwk\", not \"kid\"");
+		acme_problem(req, ACME_E_MALFORMED, "this request must be signed with \"jwk\", not \"kid\"");
 		return ERR_MALFORMED;
 	}
 	if (p->jws.has_jwk && signer == ACME_SIGNER_KID) {
-		acme_problem(req, 400, "malformed", "this request must be signed with \"kid\", not \"jwk\"");
+		acme_problem(req, ACME_E_MALFORMED, "this request must be signed with \"kid\", not \"jwk\"");
 		return ERR_MALFORMED;
 	}
 	if (p->jws.has_kid) {
@@ -187,18 +191,18 @@ acme_post_verify(struct acme *a, struct http_req *req, enum acme_signer signer,
 		if (strncmp(p->jws.kid, a->base_url, a->base_len) != 0 ||
 		    acme_path_id(p->jws.kid + a->base_len, "acct", &l.id, NULL) != 0 ||
 		    strlen(p->jws.kid) <= pl) {
-			acme_problem(req, 400, "accountDoesNotExist",
+			acme_problem(req, ACME_E_NO_ACCOUNT,
 			    "\"kid\" is not an account URL of this server");
 			return ERR_NOTFOUND;
 		}
 		l.out = &p->acct;
 		rc = store_read(acme_store(a), acct_get_fn, &l);
 		if (rc == ERR_NOTFOUND) {
-			acme_problem(req, 400, "accountDoesNotExist", "no account has this \"kid\"");
+			acme_problem(req, ACME_E_NO_ACCOUNT, "no account has this \"kid\"");
 			return rc;
 		}
 		if (rc != 0) {
-			acme_problem(req, 500, "serverInternal", "cannot read the account");
+			acme_problem(req, ACME_E_INTERNAL, "cannot read the account");
 			return rc;
 		}
 		{
@@ -208,7 +212,7 @@ acme_post_verify(struct acme *a, struct http_req *req, enum acme_signer signer,
 			if (json_parse(&kd, p->acct.jwk, strlen(p->acct.jwk), kt, 32) != 0 ||
 			    jwk_parse(&p->key, &kd, 0) != 0) {
 				log_err("acme: account %" PRIu64 ": stored key does not parse", l.id);
-				acme_problem(req, 500, "serverInternal", "stored account key is damaged");
+				acme_problem(req, ACME_E_INTERNAL, "stored account key is damaged");
 				return ERR_STORE;
 			}
 		}
@@ -224,19 +228,19 @@ acme_post_verify(struct acme *a, struct http_req *req, enum acme_signer signer,
 		return rc;
 	}
 	if (rc != 0) {
-		acme_problem(req, 400, "malformed", "JWS signature does not verify");
+		acme_problem(req, ACME_E_MALFORMED, "JWS signature does not verify");
 		return rc;
 	}
 	if (!p->jws.has_nonce) {
-		acme_problem(req, 400, "badNonce", "the JWS has no \"nonce\"");
+		acme_problem(req, ACME_E_BAD_NONCE, "the JWS has no \"nonce\"");
 		return ERR_MALFORMED;
 	}
 	if (acme_nonce_consume(a->nonces, p->jws.nonce) != 0) {
-		acme_problem(req, 400, "badNonce", "the nonce is unknown, used or expired: get a new one");
+		acme_problem(req, ACME_E_BAD_NONCE, "the nonce is unknown, used or expired: get a new one");
 		return ERR_DENIED;
 	}
 	if (p->has_acct && p->acct.status != REC_ACCOUNT_VALID) {
-		acme_problemf(req, 401, "unauthorized", "the account is %s",
+		acme_problemf(req, ACME_E_UNAUTHORIZED, "the account is %s",
 		    rec_account_status_str(p->acct.status));
 		return ERR_DENIED;
 	}
@@ -245,7 +249,7 @@ acme_post_verify(struct acme *a, struct http_req *req, enum acme_signer signer,
 		rc = json_parse(&p->doc, (const char *)p->jws.payload, p->jws.payload_len, p->tok,
 		    ACME_MAX_TOKENS);
 		if (rc != 0 || json_type(&p->doc, 0) != JSON_OBJECT) {
-			acme_problem(req, 400, "malformed", rc == ERR_TOOBIG ?
+			acme_problem(req, ACME_E_MALFORMED, rc == ERR_TOOBIG ?
 			    "the payload has too many JSON tokens" : "the payload is not a JSON object");
 			return ERR_MALFORMED;
 		}

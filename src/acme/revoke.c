@@ -116,7 +116,7 @@ acme_revoke_cert(struct http_req *req, void *arg)
 
 	b64 = arena_alloc(&req->arena, REC_DER_MAX * 2);
 	if (p == NULL || x == NULL || der == NULL || r == NULL || b64 == NULL) {
-		acme_problem(req, 500, "serverInternal", "out of memory");
+		acme_problem(req, ACME_E_INTERNAL, "out of memory");
 		return;
 	}
 	if (acme_post_verify(a, req, ACME_SIGNER_ANY, p) != 0)
@@ -125,13 +125,13 @@ acme_revoke_cert(struct http_req *req, void *arg)
 	    json_str(&p->doc, t, b64, REC_DER_MAX * 2, &b64len) != 0 ||
 	    b64url_decode(der, REC_DER_MAX, b64, b64len, &derlen) != 0 ||
 	    x509_cert_parse(x, der, derlen) != 0) {
-		acme_problem(req, 400, "malformed", "revokeCert needs {\"certificate\": base64url DER}");
+		acme_problem(req, ACME_E_MALFORMED, "revokeCert needs {\"certificate\": base64url DER}");
 		return;
 	}
 	if ((t = json_obj_get(&p->doc, 0, "reason")) >= 0 &&
 	    (json_int(&p->doc, t, &reason) != 0 || !(reason == 0 || reason == 1 || reason == 3 ||
 	    reason == 4 || reason == 5))) {
-		acme_problem(req, 400, "badRevocationReason",
+		acme_problem(req, ACME_E_BAD_REASON,
 		    "reason must be 0 (unspecified), 1 (keyCompromise), 3 (affiliationChanged), "
 		    "4 (superseded) or 5 (cessationOfOperation)");
 		return;
@@ -141,40 +141,40 @@ acme_revoke_cert(struct http_req *req, void *arg)
 	r->reason = (int)reason;
 	rc = store_read(acme_store(a), rv_fn, r);
 	if (rc == ERR_NOTFOUND) {
-		acme_problem(req, 404, "malformed", "this server did not issue that certificate");
+		acme_problem(req, ACME_E_NOSUCH, "this server did not issue that certificate");
 		return;
 	}
 	if (rc != 0) {
-		acme_problem(req, 500, "serverInternal", "cannot read certificates");
+		acme_problem(req, ACME_E_INTERNAL, "cannot read certificates");
 		return;
 	}
 	if (p->has_acct ? r->c.account_id != p->acct.id : !same_key(&p->key, &x->key)) {
 		struct authz_all aa = { p->has_acct ? p->acct.id : 0, x, platform_wall_s(), 0 };
 
 		if (!p->has_acct || store_read(acme_store(a), authz_all_fn, &aa) != 0 || !aa.ok) {
-			acme_problem(req, 403, "unauthorized", "sign with the account that ordered the "
+			acme_problem(req, ACME_E_FORBIDDEN, "sign with the account that ordered the "
 			    "certificate, an account with valid authorizations for all its names, or "
 			    "the certificate's key");
 			return;
 		}
 	}
 	if (r->c.status == REC_CERT_REVOKED) {
-		acme_problem(req, 400, "alreadyRevoked", "the certificate is already revoked");
+		acme_problem(req, ACME_E_REVOKED, "the certificate is already revoked");
 		return;
 	}
 	if (a->issuer == NULL || a->issuer->ops->revoke == NULL) {
-		acme_problem(req, 500, "serverInternal", "no issuer backend is configured");
+		acme_problem(req, ACME_E_INTERNAL, "no issuer backend is configured");
 		return;
 	}
 	r->stage = 1;
 	rc = store_write(acme_store(a), rv_fn, r);
 	if (rc == ERR_STATE) {
-		acme_problem(req, 400, "alreadyRevoked", "the certificate is already revoked");
+		acme_problem(req, ACME_E_REVOKED, "the certificate is already revoked");
 		return;
 	}
 	if (rc != 0) {
-		acme_problem(req, rc == ERR_DENIED ? 403 : 500, r->prob.type[0] ? r->prob.type :
-		    "serverInternal", r->prob.detail[0] ? r->prob.detail : "cannot revoke the certificate");
+		acme_problem_typed(req, r->prob.type, rc == ERR_DENIED ? ACME_E_FORBIDDEN :
+		    ACME_E_INTERNAL, r->prob.detail[0] ? r->prob.detail : "cannot revoke the certificate");
 		return;
 	}
 	log_info("acme: %s: revocation of certificate %" PRIu64 " (serial %s) requested, reason %d",

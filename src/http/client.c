@@ -399,6 +399,7 @@ client_recv(struct http_client *c)
 		}
 		if (n < 0)
 			return c->send_err ? c->send_err : (int)n;
+		c->p.resp.answered = 1;
 		rc = client_feed(c, rb, (size_t)n);
 		if (rc != 0)
 			return rc;
@@ -463,6 +464,7 @@ client_send(struct http_client *c)
 	buf_free(&c->out);
 	c->out_off = 0;
 	c->state = CL_RECV;
+	c->p.resp.sent = 1;
 	return SEND_DONE;
 }
 
@@ -476,7 +478,12 @@ client_arm(struct http_client *c)
 		want = EV_WRITE;
 		break;
 	case CL_SEND:
-		want = c->tls != NULL ? tls_conn_want(c->tls) : EV_WRITE;
+		/*
+		 * The handshake may have completed inside the last read: then the
+		 * engine takes our request now, and the server waits for it.
+		 */
+		want = c->tls == NULL ? EV_WRITE : tls_conn_accepts_app(c->tls) ? EV_WRITE :
+		    tls_conn_want(c->tls);
 		break;
 	case CL_RECV:
 		want = c->tls != NULL ? tls_conn_want(c->tls) : EV_READ;

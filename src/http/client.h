@@ -57,6 +57,14 @@ struct http_client_resp {
 	const unsigned char *body;
 	size_t body_len;
 	int tls_error;               /* BearSSL error code (BR_ERR_*) when rc == ERR_TLS, else 0 */
+	/*
+	 * What the server can have seen, for deciding whether a failed request
+	 * may be sent again: sent is 1 once the whole request (head and body) was
+	 * written; answered is 1 once any byte of the answer arrived. A failure
+	 * with sent == 0 means the server never had the whole request.
+	 */
+	int sent;
+	int answered;
 };
 
 struct http_client_req {

@@ -1,3 +1,4 @@
+/* JSON parsing: jsmn tokens checked against the whole grammar. */
 #include <limits.h>
 #include <string.h>
 
@@ -11,7 +12,7 @@
 #define JSMN_PARENT_LINKS
 #include <jsmn.h>
 
-#include "json/json.h"
+#include "json/json_int.h"
 #include "util/b64.h"
 #include "util/err.h"
 #include "util/str.h"
@@ -31,8 +32,8 @@ _Static_assert(_Alignof(jsmntok_t) == _Alignof(struct json_tok),
 /* ---- UTF-8 and string escapes ------------------------------------------- */
 
 /* Length of the valid UTF-8 sequence at s (lead byte >= 0x80), or 0. */
-static size_t
-utf8_seq(const unsigned char *s, size_t n)
+size_t
+json_utf8_seq(const unsigned char *s, size_t n)
 {
 	unsigned char c = s[0];
 	unsigned char lo = 0x80, hi = 0xbf;
@@ -180,7 +181,7 @@ str_check(const char *s, size_t n, size_t *ulen, uint32_t *hash)
 			len += k;
 			continue;
 		}
-		k = u[i] < 0x80 ? 1 : utf8_seq(u + i, n - i);
+		k = u[i] < 0x80 ? 1 : json_utf8_seq(u + i, n - i);
 		if (k == 0)
 			return ERR_MALFORMED;
 		for (size_t j = 0; j < k; j++)
@@ -197,8 +198,8 @@ str_check(const char *s, size_t n, size_t *ulen, uint32_t *hash)
  * Next unescaped unit of an already checked string: bytes into o, returns
  * their count (0 at the end or on a defect, which a checked string lacks).
  */
-static size_t
-str_unit(const char *s, size_t n, size_t *i, unsigned char o[4])
+size_t
+json_str_unit(const char *s, size_t n, size_t *i, unsigned char o[4])
 {
 	if (*i >= n)
 		return 0;
@@ -248,8 +249,8 @@ walk_take(struct walk *w, jsmntok_t *r)
 	return w->i++;
 }
 
-static int
-num_check(const char *s, size_t n, int *is_int)
+int
+json_num_check(const char *s, size_t n, int *is_int)
 {
 	size_t i = 0, d;
 
@@ -304,7 +305,7 @@ walk_primitive(struct walk *w)
 		type = JSON_FALSE;
 	else if (n == 4 && memcmp(s, STR_LIT("null")) == 0)
 		type = JSON_NULL;
-	else if (num_check(s, n, &is_int) == 0)
+	else if (json_num_check(s, n, &is_int) == 0)
 		type = JSON_NUMBER;
 	else
 		return ERR_MALFORMED;
@@ -347,7 +348,7 @@ static int
 str_it_byte(struct str_it *it)
 {
 	if (it->p == it->k) {
-		it->k = str_unit(it->s, it->n, &it->i, it->o);
+		it->k = json_str_unit(it->s, it->n, &it->i, it->o);
 		it->p = 0;
 		if (it->k == 0)
 			return -1;
@@ -517,535 +518,4 @@ json_parse(struct json_doc *d, const char *js, size_t len,
 		return ERR_MALFORMED;
 	d->ntok = w.ntok;
 	return 0;
-}
-
-/* ---- getters ------------------------------------------------------------- */
-
-/* Common check: t < 0 passes through, out of range is ERR_RANGE. */
-static int
-tok_ok(const struct json_doc *d, int t)
-{
-	if (t < 0)
-		return t;
-	if (t >= d->ntok)
-		return ERR_RANGE;
-	return 0;
-}
-
-int
-json_type(const struct json_doc *d, int t)
-{
-	int rc = tok_ok(d, t);
-
-	return rc < 0 ? rc : d->tok[t].type;
-}
-
-/* String token t equals the n bytes of s after unescaping. */
-static int
-str_eq_bytes(const struct json_doc *d, int t, const char *s, size_t n)
-{
-	const struct json_tok *k = &d->tok[t];
-	size_t rn = (size_t)(k->end - k->start), i = 0, j = 0, u;
-	unsigned char o[4];
-
-	if ((size_t)k->size != n)
-		return 0;
-	if (rn == n)
-		return memcmp(d->js + k->start, s, n) == 0;
-	while ((u = str_unit(d->js + k->start, rn, &i, o)) > 0) {
-		if (u > n - j || memcmp(o, s + j, u) != 0)
-			return 0;
-		j += u;
-	}
-	return j == n;
-}
-
-int
-json_obj_get(const struct json_doc *d, int obj, const char *key)
-{
-	int rc = tok_ok(d, obj);
-	size_t kn = strlen(key);
-
-	if (rc < 0)
-		return rc;
-	if (d->tok[obj].type != JSON_OBJECT)
-		return ERR_MALFORMED;
-	for (int i = 0, k = obj + 1; i < d->tok[obj].size; i++, k = d->tok[k + 1].next)
-		if (str_eq_bytes(d, k, key, kn))
-			return k + 1;
-	return ERR_NOTFOUND;
-}
-
-int
-json_str(const struct json_doc *d, int t, char *out, size_t outsz,
-    size_t *outlen)
-{
-	const struct json_tok *k;
-	size_t rn, i = 0, j = 0, u;
-	unsigned char o[4];
-	int rc = tok_ok(d, t);
-
-	if (rc < 0)
-		return rc;
-	k = &d->tok[t];
-	if (k->type != JSON_STRING)
-		return ERR_MALFORMED;
-	if ((size_t)k->size >= outsz) {
-		if (outsz > 0)
-			out[0] = '\0';
-		return ERR_TOOBIG;
-	}
-	rn = (size_t)(k->end - k->start);
-	if (rn == (size_t)k->size) {
-		memcpy(out, d->js + k->start, rn);   /* raw text cannot hold NUL */
-		j = rn;
-	} else {
-		while ((u = str_unit(d->js + k->start, rn, &i, o)) > 0) {
-			if (o[0] == '\0' && u == 1) {
-				out[0] = '\0';
-				return ERR_MALFORMED;
-			}
-			memcpy(out + j, o, u);
-			j += u;
-		}
-	}
-	out[j] = '\0';
-	if (outlen)
-		*outlen = j;
-	return 0;
-}
-
-int
-json_raw(const struct json_doc *d, int t, const char **p, size_t *n,
-    int *escaped)
-{
-	const struct json_tok *k;
-	int rc = tok_ok(d, t);
-
-	if (rc < 0)
-		return rc;
-	k = &d->tok[t];
-	*p = d->js + k->start;
-	*n = (size_t)(k->end - k->start);
-	if (escaped)
-		*escaped = k->type == JSON_STRING && *n != (size_t)k->size;
-	return 0;
-}
-
-int
-json_str_eq(const struct json_doc *d, int t, const char *s)
-{
-	if (tok_ok(d, t) < 0 || d->tok[t].type != JSON_STRING)
-		return 0;
-	return str_eq_bytes(d, t, s, strlen(s));
-}
-
-int
-json_int(const struct json_doc *d, int t, int64_t *v)
-{
-	const char *s;
-	size_t n, i = 0;
-	uint64_t acc = 0, lim;
-	int rc = tok_ok(d, t), neg, is_int;
-
-	if (rc < 0)
-		return rc;
-	if (d->tok[t].type != JSON_NUMBER)
-		return ERR_MALFORMED;
-	s = d->js + d->tok[t].start;
-	n = (size_t)(d->tok[t].end - d->tok[t].start);
-	if (num_check(s, n, &is_int) < 0 || !is_int)
-		return ERR_MALFORMED;
-	neg = s[0] == '-';
-	i = (size_t)neg;
-	lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-	for (; i < n; i++) {
-		unsigned dg = (unsigned)(s[i] - '0');
-		if (acc > (lim - dg) / 10)
-			return ERR_RANGE;
-		acc = acc * 10 + dg;
-	}
-	if (neg)
-		*v = acc == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)acc;
-	else
-		*v = (int64_t)acc;
-	return 0;
-}
-
-int
-json_bool(const struct json_doc *d, int t, int *v)
-{
-	int rc = tok_ok(d, t);
-
-	if (rc < 0)
-		return rc;
-	if (d->tok[t].type == JSON_TRUE)
-		*v = 1;
-	else if (d->tok[t].type == JSON_FALSE)
-		*v = 0;
-	else
-		return ERR_MALFORMED;
-	return 0;
-}
-
-int
-json_is_null(const struct json_doc *d, int t)
-{
-	return tok_ok(d, t) == 0 && d->tok[t].type == JSON_NULL;
-}
-
-int
-json_arr_len(const struct json_doc *d, int t)
-{
-	int rc = tok_ok(d, t);
-
-	if (rc < 0)
-		return rc;
-	return d->tok[t].type == JSON_ARRAY ? d->tok[t].size : ERR_MALFORMED;
-}
-
-int
-json_child(const struct json_doc *d, int t)
-{
-	int rc = tok_ok(d, t);
-
-	if (rc < 0)
-		return rc;
-	if (d->tok[t].type != JSON_OBJECT && d->tok[t].type != JSON_ARRAY)
-		return ERR_MALFORMED;
-	return d->tok[t].size > 0 ? t + 1 : ERR_NOTFOUND;
-}
-
-int
-json_next(const struct json_doc *d, int t)
-{
-	int rc = tok_ok(d, t);
-
-	return rc < 0 ? rc : d->tok[t].next;
-}
-
-int
-json_obj_get_str(const struct json_doc *d, int obj, const char *key,
-    char *out, size_t outsz)
-{
-	return json_str(d, json_obj_get(d, obj, key), out, outsz, NULL);
-}
-
-int
-json_obj_get_int(const struct json_doc *d, int obj, const char *key,
-    int64_t *v)
-{
-	return json_int(d, json_obj_get(d, obj, key), v);
-}
-
-int
-json_obj_get_bool(const struct json_doc *d, int obj, const char *key, int *v)
-{
-	return json_bool(d, json_obj_get(d, obj, key), v);
-}
-
-/* ---- writer -------------------------------------------------------------- */
-
-static void
-w_fail(struct json_w *w, int err)
-{
-	if (w->err == 0)
-		w->err = err;
-}
-
-static void
-w_put(struct json_w *w, const char *s, size_t n)
-{
-	if (w->err)
-		return;
-	if (n >= w->cap - w->len) {     /* keep one byte for the NUL */
-		w_fail(w, ERR_TOOBIG);
-		return;
-	}
-	memcpy(w->buf + w->len, s, n);
-	w->len += n;
-	w->buf[w->len] = '\0';
-}
-
-void
-json_w_init(struct json_w *w, char *buf, size_t cap)
-{
-	*w = (struct json_w){ .buf = buf, .cap = cap > INT_MAX ? INT_MAX : cap };
-	if (buf == NULL || cap == 0)
-		w->err = ERR_TOOBIG;
-	else
-		buf[0] = '\0';
-}
-
-static uint32_t
-w_bit(const struct json_w *w)
-{
-	return (uint32_t)1 << (w->depth - 1);
-}
-
-/* Before any value: position rules and the separating comma. */
-static int
-w_value(struct json_w *w)
-{
-	if (w->err)
-		return -1;
-	if (w->depth == 0) {
-		if (w->done)
-			goto misuse;
-		return 0;
-	}
-	if (w->obj_bits & w_bit(w)) {
-		if (!w->want_value)
-			goto misuse;
-		w->want_value = 0;
-		return 0;
-	}
-	if (!(w->first_bits & w_bit(w)))
-		w_put(w, STR_LIT(","));
-	w->first_bits &= ~w_bit(w);
-	return w->err ? -1 : 0;
-misuse:
-	w_fail(w, ERR_MALFORMED);
-	return -1;
-}
-
-static void
-w_value_done(struct json_w *w)
-{
-	if (w->depth == 0 && w->err == 0)
-		w->done = 1;
-}
-
-static void
-w_hex_escape(struct json_w *w, unsigned v)
-{
-	static const char hex[] = "0123456789abcdef";
-	char e[6] = { '\\', 'u', hex[v >> 12 & 15], hex[v >> 8 & 15],
-	    hex[v >> 4 & 15], hex[v & 15] };
-
-	w_put(w, e, sizeof e);
-}
-
-static void
-w_string(struct json_w *w, const char *s, size_t n)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	size_t run = 0, i = 0, k;
-	const char *esc;
-
-	w_put(w, STR_LIT("\""));
-	while (i < n && w->err == 0) {
-		unsigned char c = u[i];
-		esc = NULL;
-		k = 1;
-		if (c >= 0x80) {
-			k = utf8_seq(u + i, n - i);
-			if (k == 0) {
-				w_fail(w, ERR_MALFORMED);
-				break;
-			}
-			/* U+2028/U+2029 end a line in JavaScript source. */
-			if (k == 3 && c == 0xe2 && u[i + 1] == 0x80 &&
-			    (u[i + 2] == 0xa8 || u[i + 2] == 0xa9)) {
-				w_put(w, s + run, i - run);
-				w_hex_escape(w, u[i + 2] == 0xa8 ? 0x2028 : 0x2029);
-				i += 3;
-				run = i;
-				continue;
-			}
-			i += k;
-			continue;
-		}
-		switch (c) {
-		case '"': esc = "\\\""; break;
-		case '\\': esc = "\\\\"; break;
-		case '\n': esc = "\\n"; break;
-		case '\r': esc = "\\r"; break;
-		case '\t': esc = "\\t"; break;
-		case '\b': esc = "\\b"; break;
-		case '\f': esc = "\\f"; break;
-		default:
-			if (c >= 0x20 && c != 0x7f && c != '<' && c != '>' &&
-			    c != '&') {
-				i++;
-				continue;
-			}
-		}
-		w_put(w, s + run, i - run);
-		if (esc)
-			w_put(w, esc, 2);
-		else
-			w_hex_escape(w, c);
-		run = ++i;
-	}
-	w_put(w, s + run, i - run);
-	w_put(w, STR_LIT("\""));
-}
-
-static void
-w_open(struct json_w *w, char c, int obj)
-{
-	if (w_value(w) < 0)
-		return;
-	if (w->depth >= JSON_MAX_DEPTH) {
-		w_fail(w, ERR_MALFORMED);
-		return;
-	}
-	w_put(w, &c, 1);
-	w->depth++;
-	w->first_bits |= w_bit(w);
-	if (obj)
-		w->obj_bits |= w_bit(w);
-	else
-		w->obj_bits &= ~w_bit(w);
-}
-
-static void
-w_close(struct json_w *w, char c, int obj)
-{
-	if (w->err)
-		return;
-	if (w->depth == 0 || !!(w->obj_bits & w_bit(w)) != obj || w->want_value) {
-		w_fail(w, ERR_MALFORMED);
-		return;
-	}
-	w_put(w, &c, 1);
-	w->depth--;
-	w_value_done(w);
-}
-
-void
-json_w_obj_begin(struct json_w *w)
-{
-	w_open(w, '{', 1);
-}
-
-void
-json_w_obj_end(struct json_w *w)
-{
-	w_close(w, '}', 1);
-}
-
-void
-json_w_arr_begin(struct json_w *w)
-{
-	w_open(w, '[', 0);
-}
-
-void
-json_w_arr_end(struct json_w *w)
-{
-	w_close(w, ']', 0);
-}
-
-void
-json_w_key(struct json_w *w, const char *k)
-{
-	if (w->err)
-		return;
-	if (w->depth == 0 || !(w->obj_bits & w_bit(w)) || w->want_value) {
-		w_fail(w, ERR_MALFORMED);
-		return;
-	}
-	if (!(w->first_bits & w_bit(w)))
-		w_put(w, STR_LIT(","));
-	w->first_bits &= ~w_bit(w);
-	w_string(w, k, strlen(k));
-	w_put(w, STR_LIT(":"));
-	w->want_value = 1;
-}
-
-void
-json_w_strn(struct json_w *w, const char *s, size_t n)
-{
-	if (w_value(w) < 0)
-		return;
-	w_string(w, s, n);
-	w_value_done(w);
-}
-
-void
-json_w_str(struct json_w *w, const char *s)
-{
-	json_w_strn(w, s, strlen(s));
-}
-
-void
-json_w_b64url(struct json_w *w, const void *p, size_t n)
-{
-	size_t enc = b64url_enc_len(n);
-
-	if (w_value(w) < 0)
-		return;
-	/* quote, text, quote, NUL */
-	if (n > (size_t)INT_MAX || enc + 3 > w->cap - w->len) {
-		w_fail(w, ERR_TOOBIG);
-		return;
-	}
-	w->buf[w->len++] = '"';
-	if (b64url_encode(w->buf + w->len, w->cap - w->len, p, n) < 0) {
-		w->buf[--w->len] = '\0';
-		w_fail(w, ERR_TOOBIG);
-		return;
-	}
-	w->len += enc;
-	w_put(w, STR_LIT("\""));
-	w_value_done(w);
-}
-
-void
-json_w_int(struct json_w *w, int64_t v)
-{
-	char tmp[24];
-	size_t i = sizeof tmp;
-	uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-
-	if (w_value(w) < 0)
-		return;
-	do {
-		tmp[--i] = (char)('0' + m % 10);
-		m /= 10;
-	} while (m);
-	if (v < 0)
-		tmp[--i] = '-';
-	w_put(w, tmp + i, sizeof tmp - i);
-	w_value_done(w);
-}
-
-void
-json_w_bool(struct json_w *w, int v)
-{
-	if (w_value(w) < 0)
-		return;
-	if (v)
-		w_put(w, STR_LIT("true"));
-	else
-		w_put(w, STR_LIT("false"));
-	w_value_done(w);
-}
-
-void
-json_w_null(struct json_w *w)
-{
-	if (w_value(w) < 0)
-		return;
-	w_put(w, STR_LIT("null"));
-	w_value_done(w);
-}
-
-void
-json_w_raw(struct json_w *w, const char *s, size_t n)
-{
-	if (w_value(w) < 0)
-		return;
-	w_put(w, s, n);
-	w_value_done(w);
-}
-
-int
-json_w_finish(struct json_w *w)
-{
-	if (w->err == 0 && (w->depth != 0 || w->want_value || !w->done))
-		w->err = ERR_MALFORMED;
-	return w->err ? w->err : (int)w->len;
 }

@@ -1,2 +1,2 @@
-json-y := src/json/json.c
+json-y := src/json/json.c src/json/json_get.c src/json/json_write.c
 json-deps :=

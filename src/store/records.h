@@ -5,7 +5,8 @@
  * Structs have fixed-size members only: a get decodes (copies) the record out of
  * the map, so a struct stays valid after the transaction ends. Strings are C
  * strings in arrays of <LIMIT> + 1 bytes; byte fields carry their length.
- * Encodings start with a version byte (REC_VERSION); a decoder refuses a
+ * Encodings start with a version byte (REC_VERSION, REC_EAB_VERSION for the
+ * EAB key); a decoder reads every older version and refuses a
  * truncated or over-long record with ERR_MALFORMED and a newer version with
  * ERR_VERSION. Unused array entries (past n_*) are not stored and decode as zero.
  *
@@ -29,6 +30,7 @@
 #include "store/store.h"
 
 #define REC_VERSION 1           /* encoding version written by this build */
+#define REC_EAB_VERSION 2       /* rec_eab: 2 added max_accounts, expires, n_accounts */
 
 #define REC_SHA256_LEN 32
 #define REC_KID_MAX 64          /* EAB key id */
@@ -107,7 +109,14 @@ struct rec_problem {
 	char detail[REC_PROBLEM_DETAIL_MAX + 1];
 };
 
-/* External Account Binding key issued by the operator. Key: kid. */
+/*
+ * External Account Binding key issued by the operator. Key: kid. A key binds
+ * up to max_accounts accounts (0 = any number, 1 = single use) until expires;
+ * every account bound through it is in ACCOUNT_BY_EAB (its eab_kid, kept by
+ * store_account_put). account_id and n_accounts are kept by the caller that
+ * binds an account (the store does not count). A version-1 record decodes
+ * with max_accounts = 0, expires = 0 and n_accounts = (account_id != 0).
+ */
 struct rec_eab {
 	char kid[REC_KID_MAX + 1];
 	uint8_t hmac[REC_HMAC_MAX];
@@ -116,8 +125,11 @@ struct rec_eab {
 	size_t n_allow;
 	char allow[REC_EAB_ALLOW_N][REC_PATTERN_MAX + 1]; /* domain patterns allowed */
 	int64_t created;
-	uint64_t account_id;                    /* account bound to it, 0 = unused */
+	uint64_t account_id;                    /* first account bound to it, 0 = unused */
 	uint32_t flags;                         /* REC_EAB_F_* */
+	uint32_t max_accounts;                  /* 0 = any number, 1 = single use */
+	int64_t expires;                        /* unix seconds, 0 = never */
+	uint32_t n_accounts;                    /* accounts bound so far */
 };
 
 struct rec_account {
@@ -255,11 +267,17 @@ int store_eab_list(struct store_txn *t, const char *after, char (*kids)[REC_KID_
 		   size_t max, size_t *n);
 
 /* Accounts. put keeps ACCOUNT_BY_KEY (key rollover moves it; ERR_EXISTS if the
- * new key belongs to another account). */
+ * new key belongs to another account) and ACCOUNT_BY_EAB (a changed eab_kid
+ * moves the entry; "" = none). */
 int store_account_get(struct store_txn *t, uint64_t id, struct rec_account *out);
 int store_account_put(struct store_txn *t, const struct rec_account *r);
 int store_account_find_by_key(struct store_txn *t, const uint8_t thumbprint[REC_SHA256_LEN],
 			      struct rec_account *out);
+
+/* Ids of the accounts whose eab_kid is kid, greater than after_id, ascending,
+ * at most max. A kid that is not 1..REC_KID_MAX bytes gives ERR_RANGE. */
+int store_account_list_by_eab(struct store_txn *t, const char *kid, uint64_t after_id,
+			      uint64_t *ids, size_t max, size_t *n);
 
 /* Orders. put keeps ORDER_BY_ACCOUNT and ORDER_BY_EXPIRY (pending/ready only). */
 int store_order_get(struct store_txn *t, uint64_t id, struct rec_order *out);
@@ -318,6 +336,18 @@ int store_job_list_by_state(struct store_txn *t, unsigned state, uint64_t after_
 /* Subject DNs ever issued. */
 int store_dn_get(struct store_txn *t, const char *dn, struct rec_dn *out);
 int store_dn_put(struct store_txn *t, const struct rec_dn *r);
+
+/*
+ * Orders joining a UPKI job (besides the job's own order_id): the job's
+ * certificate answers each of them. add is idempotent (0 if already there) and
+ * refuses an order beyond STORE_JOIN_MAX per job with ERR_TOOBIG; list gives
+ * the order ids of job_id, ascending, at most max; clear drops every entry of
+ * job_id. Ids must be nonzero (ERR_RANGE).
+ */
+#define STORE_JOIN_MAX 256
+int store_join_add(struct store_txn *t, uint64_t job_id, uint64_t order_id);
+int store_join_list(struct store_txn *t, uint64_t job_id, uint64_t *ids, size_t max, size_t *n);
+int store_join_clear(struct store_txn *t, uint64_t job_id);
 
 /*
  * Ids in an id-keyed database (ACCOUNT, ORDER, AUTHZ, CERT, JOB) greater than

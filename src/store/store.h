@@ -15,7 +15,8 @@
  * store_write()/store_read() called from inside a callback return ERR_STATE.
  *
  * Errors: 0 on success, or a code from util/err.h: ERR_NOTFOUND, ERR_EXISTS,
- * ERR_TOOBIG (map full, key too long), ERR_VERSION (store written by a newer
+ * ERR_FULL (the map is full: the transaction is aborted, one log line says
+ * so), ERR_TOOBIG (key or transaction too large), ERR_VERSION (store written by a newer
  * schema), ERR_STORE (engine failure; a log line says which), ERR_NOMEM, -errno.
  */
 #ifndef UPKI_STORE_H
@@ -25,7 +26,7 @@
 #include <stdint.h>
 
 /* Schema version of this build. Bump it together with a migration (store.c). */
-#define STORE_SCHEMA 1
+#define STORE_SCHEMA 3
 
 /* Longest key LMDB accepts in its default build. */
 #define STORE_KEY_MAX 511
@@ -53,6 +54,8 @@ enum store_db {
 	STORE_DB_JOB_BY_STATE,    /* state byte || job id -> empty */
 	STORE_DB_JOB_BY_KEY,      /* sha256(SPKI) || sha256(sorted names) -> job id */
 	STORE_DB_DN,              /* subject DN string -> rec_dn */
+	STORE_DB_JOB_JOIN,        /* job id || order id -> empty: orders joining a UPKI job */
+	STORE_DB_ACCOUNT_BY_EAB,  /* kid length (1) || kid || account id -> empty */
 	STORE_DB__MAX
 };
 
@@ -90,8 +93,8 @@ struct store_migration {
 };
 
 /*
- * Test hooks for store_open_ex(). Zero members mean "as built". Production code
- * calls store_open().
+ * Options for store_open_ex(). Zero members mean "as built". map_size is the
+ * store_map_size config key (main.c); the others are test hooks.
  */
 struct store_open_opts {
 	uint32_t schema;            /* pretend this build knows schema N */
@@ -119,10 +122,21 @@ void store_close(struct store *s);
 /*
  * Run fn in a write transaction: commit if fn returns 0 and no store call in it
  * hit a fatal engine error, abort otherwise. Returns fn's nonzero result, or the
- * first fatal error seen inside (e.g. ERR_TOOBIG when the map is full, even if
- * fn ignored it), or the commit result. Commit failures are logged.
+ * first fatal error seen inside (e.g. ERR_FULL when the map is full, even if
+ * fn ignored it), or the commit result (ERR_FULL too when the commit itself
+ * needs pages the map lacks). On any failure the store is as it was before.
+ * Commit failures are logged.
  */
 int store_write(struct store *s, store_fn fn, void *arg);
+
+/*
+ * Like store_write() for transactions that free room or keep the store
+ * consistent (sweeps, deletes, migrations): they may use the last part of the
+ * map (1/20 of it, 8 pages at least) that store_write() leaves free, so they
+ * still commit when ordinary writes get ERR_FULL. Do not create new work in
+ * one.
+ */
+int store_write_reclaim(struct store *s, store_fn fn, void *arg);
 
 /* Run fn in a read-only snapshot. Returns fn's result or an engine error. */
 int store_read(struct store *s, store_fn fn, void *arg);
@@ -192,6 +206,26 @@ struct store_stats {
 
 /* Fill st from a read snapshot. Call outside transactions. */
 int store_stat(struct store *s, struct store_stats *st);
+
+/* Pages of the map: in use (the file's pages minus LMDB's freelist), free, total. */
+struct store_usage {
+	uint64_t pages_used;
+	uint64_t pages_free;
+	uint64_t pages_total;       /* map size / page size */
+};
+
+/* Fill u from a read snapshot. Call outside transactions. */
+int store_usage(struct store *s, struct store_usage *u);
+
+/*
+ * Room for new work: 0 while the pages in use are at most
+ * CONFIG_STORE_HIGH_WATER_PCT percent of the map, ERR_FULL above (or a read
+ * error). Callers refuse NEW work with ERR_FULL (new accounts, orders,
+ * authorizations, challenges started, finalize); sweeping, reads and running
+ * UPKI jobs go on in the rest of the map. Logs one line each time the mark is
+ * crossed (up or down), not per call. Call outside transactions.
+ */
+int store_room(struct store *s);
 
 /* Name of a database ("account", ...), for logs and the admin page. */
 const char *store_db_name(enum store_db db);

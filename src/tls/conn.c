@@ -338,6 +338,12 @@ tls_conn_ready(struct tls_conn *c)
 }
 
 int
+tls_conn_accepts_app(struct tls_conn *c)
+{
+	return (br_ssl_engine_current_state(c->eng) & BR_SSL_SENDAPP) != 0;
+}
+
+int
 tls_conn_error(struct tls_conn *c)
 {
 	return br_ssl_engine_last_error(c->eng);

@@ -103,6 +103,14 @@ short tls_conn_want(struct tls_conn *c);
 /* 1 once the handshake completed. */
 int tls_conn_ready(struct tls_conn *c);
 
+/*
+ * 1 when the engine takes application data now (tls_conn_write would not
+ * return ERR_AGAIN at once). tls_conn_want does not say so: a writer with data
+ * to send must wait for EV_WRITE then, or it waits for a peer that is waiting
+ * for it (the handshake can complete inside tls_conn_read).
+ */
+int tls_conn_accepts_app(struct tls_conn *c);
+
 /* BearSSL error code of a failed connection (BR_ERR_*), 0 if none. */
 int tls_conn_error(struct tls_conn *c);
 

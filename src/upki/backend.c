@@ -256,6 +256,13 @@ sched_id_cmp(const void *a, const void *b)
 }
 
 void
+upki_sched_soon(struct upki *u)
+{
+	sched_arm(u, 0);
+}
+
+/* Plan the next step; only ever called from the scheduler's timer. */
+static void
 upki_sched(struct upki *u)
 {
 	struct sched_snap s;

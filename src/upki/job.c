@@ -4,6 +4,7 @@
  * page does to each job, and the issued/rejected transitions that report to
  * the ACME core inside the same transaction.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,8 +30,6 @@
 #include "x509/pem.h"
 #include "x509/x509.h"
 
-#define JOIN_PREFIX "upki/join/"       /* STORE_DB_META: prefix || job id || order id */
-#define JOIN_PREFIX_LEN (sizeof(JOIN_PREFIX) - 1)
 #define NAMES_MAX (X509_SAN_MAX + 1)
 
 /* ---- names and DNs ---- */
@@ -505,18 +504,9 @@ upki_job_check(struct upki *u, const struct issuer_request *rq, struct issuer_pr
 
 /* ---- submit and join ---- */
 
-static void
-join_key(uint8_t k[JOIN_PREFIX_LEN + 16], uint64_t job_id, uint64_t order_id)
-{
-	memcpy(k, JOIN_PREFIX, JOIN_PREFIX_LEN);
-	store_be64_put(k + JOIN_PREFIX_LEN, job_id);
-	store_be64_put(k + JOIN_PREFIX_LEN + 8, order_id);
-}
-
 int
 upki_join_add(struct store_txn *t, uint64_t job_id, uint64_t order_id)
 {
-	uint8_t k[JOIN_PREFIX_LEN + 16];
 	size_t n = 0;
 	uint64_t ids[UPKI_JOIN_MAX];
 	int rc = upki_join_list(t, job_id, ids, UPKI_JOIN_MAX, &n);
@@ -528,56 +518,21 @@ upki_join_add(struct store_txn *t, uint64_t job_id, uint64_t order_id)
 			return 0;
 	if (n >= UPKI_JOIN_MAX)
 		return ERR_TOOBIG;
-	join_key(k, job_id, order_id);
-	return store_put(t, STORE_DB_META, k, sizeof(k), "", 0, 0);
-}
-
-struct join_scan {
-	uint64_t *ids;
-	size_t max, n;
-};
-
-static int
-join_scan_cb(void *arg, const void *k, size_t kl, const void *v, size_t vl)
-{
-	struct join_scan *js = arg;
-
-	(void)v;
-	(void)vl;
-	if (kl != JOIN_PREFIX_LEN + 16)
-		return 0;
-	if (js->n < js->max)
-		js->ids[js->n++] = store_be64_get((const uint8_t *)k + JOIN_PREFIX_LEN + 8);
-	return 0;
+	return store_join_add(t, job_id, order_id);
 }
 
 int
 upki_join_list(struct store_txn *t, uint64_t job_id, uint64_t *ids, size_t max, size_t *n)
 {
-	uint8_t prefix[JOIN_PREFIX_LEN + 8];
-	struct join_scan js = { ids, max, 0 };
-	int rc;
-
-	memcpy(prefix, JOIN_PREFIX, JOIN_PREFIX_LEN);
-	store_be64_put(prefix + JOIN_PREFIX_LEN, job_id);
-	rc = store_scan(t, STORE_DB_META, prefix, sizeof(prefix), join_scan_cb, &js, max);
-	*n = js.n;
-	return rc < 0 ? rc : 0;
+	return store_join_list(t, job_id, ids, max, n);
 }
 
 static int
 join_clear(struct store_txn *t, uint64_t job_id, const uint64_t *ids, size_t n)
 {
-	uint8_t k[JOIN_PREFIX_LEN + 16];
-	int rc;
-
-	for (size_t i = 0; i < n; i++) {
-		join_key(k, job_id, ids[i]);
-		rc = store_del(t, STORE_DB_META, k, sizeof(k));
-		if (rc != 0 && rc != ERR_NOTFOUND)
-			return rc;
-	}
-	return 0;
+	(void)ids;
+	(void)n;
+	return store_join_clear(t, job_id);
 }
 
 int
@@ -839,13 +794,41 @@ struct upki_batch {
 	size_t cap;
 	int64_t now;
 	const struct upki_sess_result *res;
-	unsigned accepted, refused, retried;
+	unsigned accepted, refused, retried, unknown;
 };
 
-static int64_t
-backoff_s(const struct config *cfg, uint32_t attempts)
+/*
+ * A fault of the connection or a passing server error (the request may simply
+ * be tried again): retried within seconds, backing off from
+ * CONFIG_UPKI_RETRY_FAST_S. Refusals, rate limits and TLS or login trouble
+ * wait from upki_retry_base.
+ */
+static int
+fault_is_fast(const struct upki_sess_result *res)
 {
-	int64_t s = cfg->upki_retry_base_s;
+	if (res->maintenance)
+		return 0;
+	switch (res->rc) {
+	case ERR_CLOSED:
+	case ERR_TIMEOUT:
+	case ERR_AGAIN:
+	case -EPIPE:
+	case -ECONNRESET:
+	case -ECONNABORTED:
+	case -ECONNREFUSED:
+	case -ETIMEDOUT:
+	case -EHOSTUNREACH:
+	case -ENETUNREACH:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static int64_t
+backoff_s(const struct config *cfg, uint32_t attempts, int fast)
+{
+	int64_t s = fast ? CONFIG_UPKI_RETRY_FAST_S : cfg->upki_retry_base_s;
 
 	for (uint32_t i = 1; i < attempts && s < UPKI_BACKOFF_MAX_S; i++)
 		s *= 2;
@@ -1098,9 +1081,26 @@ batch_transient(struct upki_batch *b, struct store_txn *t, struct rec_job *j)
 		return upki_job_reject(u, t, j, "serverInternal", detail, b->now);
 	}
 	j->state = REC_JOB_FAILED;
-	j->next_attempt = b->now + backoff_s(u->cfg, j->attempts);
+	j->next_attempt = b->now + backoff_s(u->cfg, j->attempts, fault_is_fast(b->res));
 	str_copy(j->error, sizeof(j->error), b->res->why);
 	b->retried++;
+	return store_job_put(t, j);
+}
+
+/*
+ * UPKI had the whole upload but no answer came: the job stays submitted with
+ * its outcome unknown, and the next complete bulk TSV settles it (the
+ * application listed: confirmed; no trace: uploaded again, see poll.c).
+ */
+static int
+batch_unknown(struct upki_batch *b, struct store_txn *t, struct rec_job *j)
+{
+	b->unknown++;
+	j->expected_at = 0;
+	j->next_attempt = b->now;
+	j->error[0] = '\0';
+	log_info("upki: job %" PRIu64 ": upload outcome unknown (%s): the next bulk TSV tells "
+	    "whether UPKI has it", j->id, b->res->why);
 	return store_job_put(t, j);
 }
 
@@ -1140,7 +1140,7 @@ batch_apply_fn(struct store_txn *t, void *arg)
 	struct rec_job j;
 	int codes[1], rc;
 
-	b->accepted = b->refused = b->retried = 0;
+	b->accepted = b->refused = b->retried = b->unknown = 0;
 	for (size_t i = 0; i < b->n; i++) {
 		int row = (int)i + 1, listed;
 
@@ -1158,6 +1158,8 @@ batch_apply_fn(struct store_txn *t, void *arg)
 				rc = batch_accept(b, t, &j);
 			else
 				rc = 0;   /* not listed: outcome unknown, the bulk TSV will tell */
+		} else if (res->outcome_unknown) {
+			rc = batch_unknown(b, t, &j);
 		} else {
 			rc = batch_transient(b, t, &j);
 		}
@@ -1197,10 +1199,10 @@ upki_upload_finish(struct upki_batch *b, const struct upki_sess_result *res)
 	if (rc != 0)
 		log_err("upki: cannot record the upload result: %s", err_str(rc));
 	else
-		log_info("upki: upload of %zu %s application(s): %u accepted, %u refused, %u to retry%s%s",
-		    b->n, b->kind == REC_JOB_RENEW ? "renewal" : b->kind == REC_JOB_REVOKE ?
-		    "revocation" : "new", b->accepted, b->refused, b->retried,
-		    res->rc != 0 ? ": " : "", res->rc != 0 ? res->why : "");
+		log_info("upki: upload of %zu %s application(s): %u accepted, %u refused, %u to retry, "
+		    "%u unknown%s%s", b->n, b->kind == REC_JOB_RENEW ? "renewal" :
+		    b->kind == REC_JOB_REVOKE ? "revocation" : "new", b->accepted, b->refused,
+		    b->retried, b->unknown, res->rc != 0 ? ": " : "", res->rc != 0 ? res->why : "");
 	batch_free(b);
 	return rc;
 }
@@ -1221,7 +1223,7 @@ upload_done_cb(void *arg, const struct upki_sess_result *res)
 	if (res->rc == ERR_DENIED || res->rc == ERR_TLS)
 		upki_sess_reset(u->sess);
 	upki_upload_finish(b, res);
-	upki_sched(u);
+	upki_sched_soon(u);
 }
 
 int

@@ -453,8 +453,8 @@ poll_decide_fn(struct store_txn *t, void *arg)
 				p->rejected++;
 				continue;
 			}
-			log_warn("upki: job %" PRIu64 ": no trace of its upload at UPKI after %d s: "
-			    "uploading again", j.id, cfg->upki_resubmit_grace_s);
+			log_warn("upki: job %" PRIu64 ": no trace of its upload of %" PRId64 " s ago in "
+			    "UPKI's bulk TSV: uploading again", j.id, p->now - j.submitted_at);
 			j.state = REC_JOB_QUEUED;
 			j.next_attempt = 0;
 			p->resubmitted++;
@@ -538,7 +538,7 @@ poll_done_cb(void *arg, const struct upki_sess_result *res)
 		if (rc == ERR_PROTOCOL || rc == ERR_DENIED || rc == ERR_TLS || rc == ERR_MALFORMED)
 			upki_sess_reset(u->sess);
 	}
-	upki_sched(u);
+	upki_sched_soon(u);
 }
 
 int

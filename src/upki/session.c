@@ -6,6 +6,7 @@
  * moves through the steps; being sent back to the login page logs in again,
  * a bounded number of times.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +44,7 @@ struct upki_sess {
 	int starting;                     /* inside upki_sess_*(): do not call done */
 	int start_rc;
 	unsigned op_relogins;             /* sent back to the login page in this operation */
+	unsigned op_resends;              /* requests sent again after a connection fault */
 	unsigned long logins;
 	struct http_client *hc;
 	upki_sess_done_fn done;
@@ -452,6 +454,45 @@ sess_first_step(struct upki_sess *s)
 	sess_send(s);
 }
 
+/* The connection failed under the request (not a timeout, not TLS, not a refusal). */
+static int
+sess_conn_fault(int rc)
+{
+	return rc == ERR_CLOSED || rc == -EPIPE || rc == -ECONNRESET || rc == -ECONNABORTED;
+}
+
+static const char *
+sess_step_method(const struct upki_sess *s)
+{
+	return s->step == ST_UPLOAD || s->step == ST_MENU_POST ? "POST" : "GET";
+}
+
+/*
+ * A connection that failed before any byte of the answer: send the request
+ * again at once on a new connection if the server cannot have acted on it:
+ * it never had the whole request, or the step changes nothing at UPKI (login,
+ * menu, the bulk download). An upload UPKI had in full is never sent again
+ * here (its outcome is unknown: the caller settles it). 1: sent again.
+ */
+static int
+sess_resend(struct upki_sess *s, int rc, const struct http_client_resp *resp)
+{
+	if (!sess_conn_fault(rc) || resp->answered || s->stream)
+		return 0;
+	if (s->step == ST_UPLOAD && resp->sent)
+		return 0;
+	if (s->op_resends >= UPKI_RESEND_MAX)
+		return 0;
+	s->op_resends++;
+	s->res.resent++;
+	log_info("upki: %s %s%s: %s before any answer (%s): sending it again on a new connection",
+	    sess_step_method(s), s->ep->addr_text, s->target, err_str(rc),
+	    resp->sent ? "the request was sent in full; this step changes nothing at UPKI" :
+	    "the request was not sent in full");
+	sess_send(s);
+	return 1;
+}
+
 static void
 sess_done_cb(void *arg, int rc, const struct http_client_resp *resp)
 {
@@ -462,7 +503,11 @@ sess_done_cb(void *arg, int rc, const struct http_client_resp *resp)
 	s->hc = NULL;
 	r->status = resp->status;
 	if (rc != 0) {
+		if (sess_resend(s, rc, resp))
+			return;
 		r->tls_error = resp->tls_error;
+		if (s->step == ST_UPLOAD && resp->sent)
+			r->outcome_unknown = 1;
 		if (rc == ERR_TLS)
 			sess_failf(s, rc, "TLS with %s failed: BearSSL error %d: %s", s->ep->addr_text,
 			    resp->tls_error, upki_tls_error_name(resp->tls_error));
@@ -470,8 +515,9 @@ sess_done_cb(void *arg, int rc, const struct http_client_resp *resp)
 			sess_failf(s, rc, "the bulk TSV download from %s ended early: %s",
 			    s->ep->addr_text, err_str(rc));
 		else
-			sess_failf(s, rc, "%s %s%s: %s", s->step == ST_UPLOAD || s->step == ST_MENU_POST ?
-			    "POST" : "GET", s->ep->addr_text, s->target, err_str(rc));
+			sess_failf(s, rc, "%s %s%s: %s%s", sess_step_method(s), s->ep->addr_text,
+			    s->target, err_str(rc), r->outcome_unknown ? " after UPKI had the whole "
+			    "upload, without a complete answer: its outcome is unknown" : "");
 		return;
 	}
 	if (s->redirect) {
@@ -496,6 +542,7 @@ sess_done_cb(void *arg, int rc, const struct http_client_resp *resp)
 	}
 	if (resp->status >= 500) {
 		upki_html_text(s->page.p, s->page.len, text, sizeof(text));
+		r->maintenance = sess_page_has_text(s, UPKI_TEXT_MAINTENANCE_KEY);
 		sess_failf(s, ERR_AGAIN, "UPKI answered HTTP %d%s%s%s", resp->status,
 		    sess_page_has_text(s, UPKI_TEXT_MAINTENANCE_KEY) ? " (maintenance)" : "",
 		    text[0] ? ": " : "", text);
@@ -542,6 +589,7 @@ logged_in:
 			sess_page_why(s, "UPKI is busy");
 			sess_finish(s, ERR_RATELIMIT);
 		} else if (sess_page_has_text(s, UPKI_TEXT_MAINTENANCE_KEY)) {
+			r->maintenance = 1;
 			sess_page_why(s, "UPKI is under maintenance");
 			sess_finish(s, ERR_AGAIN);
 		} else if (sess_looks_like_login(s)) {
@@ -693,6 +741,7 @@ sess_begin(struct upki_sess *s, enum sess_op op, upki_sess_done_fn done, void *a
 	s->done = done;
 	s->arg = arg;
 	s->op_relogins = 0;
+	s->op_resends = 0;
 	return 0;
 }
 

@@ -33,6 +33,7 @@ struct x509_cert;
 #define UPKI_ERRORFLG_PER_ROW "2"    /* [X] errorFlg 2: refuse only the bad rows */
 #define UPKI_CLOCK_SKEW_S 600        /* [I] UPKI's clock vs ours when reading 申請日時 */
 #define UPKI_LOGIN_MAX 2             /* new logins after a lost session, per operation */
+#define UPKI_RESEND_MAX 3            /* requests sent again at once, per operation */
 #define UPKI_JOIN_MAX 64             /* orders waiting on one job besides its own */
 #define UPKI_PAGE_MAX (1u << 20)     /* an HTML answer */
 #define UPKI_BACKOFF_MAX_S 3600      /* longest wait between two tries */
@@ -65,6 +66,14 @@ struct upki_sess_result {
 	int status;             /* last HTTP status, 0 when none arrived */
 	int tls_error;          /* BearSSL error when rc == ERR_TLS */
 	int page_parsed;        /* upload: page holds the parsed answer */
+	/*
+	 * Upload: the request reached UPKI in full but no answer came (timeout,
+	 * reset, close): UPKI may or may not have the applications. Only its
+	 * own state (the bulk TSV) can tell; never upload again blindly.
+	 */
+	int outcome_unknown;
+	unsigned resent;        /* requests sent again at once after a connection fault */
+	int maintenance;        /* UPKI's maintenance page: waits like a refusal, not seconds */
 	char why[512];          /* UTF-8, one line, for logs and problem details */
 	struct upki_result page;
 };
@@ -170,8 +179,12 @@ int upki_core_new(struct upki **out, struct event_base *base, struct store *stor
     const struct config *cfg);
 void upki_core_free(struct upki *u);
 
-/* Plan the next step (upload, bulk download, timer). Safe to call any time. */
-void upki_sched(struct upki *u);
+/*
+ * Plan the next step (upload, bulk download, timer) from the reactor, soon:
+ * the planner runs from its timer, never inside the caller's frame, so that
+ * completion callbacks (upload done, bulk download done) do not re-enter it.
+ */
+void upki_sched_soon(struct upki *u);
 
 /* ---- job.c: jobs in the store ---- */
 

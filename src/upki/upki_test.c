@@ -190,6 +190,9 @@ upki_test_cmd(const struct config *cfg)
 		return 1;
 	}
 	printf("UPKI: %s%s (connecting to %s)\n", ep.host, ep.base, ep.addr_text);
+	if (!platform_clock_sane())
+		printf("warning: the clock (%" PRId64 " s) is before the build date: set it (NTP); the "
+		    "gateway refuses to finalize orders and certificate dates cannot be checked\n", platform_wall_s());
 	rc = tls_client_new(&tls, cfg->upki_ca, cfg->upki_client_cert, cfg->upki_client_key);
 	if (rc != 0) {
 		printf("credentials: cannot load upki_ca %s, upki_client_cert %s or upki_client_key "

@@ -66,6 +66,13 @@ static const struct cfg_key cfg_keys[] = {
 	INT("upki_timeout", upki_timeout_s, 1, 600),
 	INT("upki_bulk_timeout", upki_bulk_timeout_s, 10, 86400),
 	BOOL("upki_revoke_status4", upki_revoke_status4),
+	/* store */
+	INT("store_map_size", store_map_size_mib, 1, 65536),
+	/* housekeeping */
+	INT("sweep_interval", sweep_interval_s, 1, 86400),
+	/* per-account limits (0: off) */
+	INT("limit_orders_per_hour", limit_orders_per_hour, 0, 1000000),
+	INT("limit_failed_validations_per_day", limit_failed_validations_per_day, 0, 1000000),
 	/* httpd */
 	INT("http_max_conns_per_addr", http_max_conns_per_addr, 1, 65536),
 };
@@ -96,6 +103,10 @@ config_defaults(struct config *cfg)
 	cfg->upki_max_wait_s = 2 * 86400;
 	cfg->upki_timeout_s = 60;
 	cfg->upki_bulk_timeout_s = 1800;
+	cfg->store_map_size_mib = CONFIG_STORE_MAP_SIZE_MIB;
+	cfg->sweep_interval_s = 60;
+	cfg->limit_orders_per_hour = 300;
+	cfg->limit_failed_validations_per_day = 20;
 }
 
 int

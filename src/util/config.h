@@ -75,6 +75,11 @@ struct config {
 	int upki_bulk_timeout_s;            /* one bulk TSV download */
 	int upki_revoke_status4;            /* UPKI revokes certificates in 状態 4 */
 
+	/* Store. */
+	int store_map_size_mib;             /* LMDB map size: upper bound of the database */
+	int sweep_interval_s;               /* expired orders/authzs marked this often */
+	int limit_orders_per_hour;          /* new orders per account per hour; 0: off */
+	int limit_failed_validations_per_day; /* then no orders or challenges that day; 0: off */
 	/* httpd: connections one client address may hold on the ACME listener. */
 	int http_max_conns_per_addr;
 };

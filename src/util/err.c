@@ -24,6 +24,7 @@ static const char *const err_names[] = {
 	[-(ERR_CLOSED - ERR_FIRST)] = "connection closed by peer",
 	[-(ERR_RATELIMIT - ERR_FIRST)] = "rate limited",
 	[-(ERR_REJECTED - ERR_FIRST)] = "rejected by upstream",
+	[-(ERR_FULL - ERR_FIRST)] = "storage full",
 };
 
 const char *

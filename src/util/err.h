@@ -29,7 +29,8 @@ enum err_code {
 	ERR_CLOSED = -1018,  /* peer closed the connection */
 	ERR_RATELIMIT = -1019,
 	ERR_REJECTED = -1020, /* upstream refused the request (see its message) */
-	ERR_LAST = -1020
+	ERR_FULL = -1021,    /* storage full: new work refused until sweeping frees room */
+	ERR_LAST = -1021
 };
 
 /* Text for rc (a code above or -errno). Never NULL; static storage. */

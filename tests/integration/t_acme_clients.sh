@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Stock ACME clients through the gateway against the UPKI simulator in its
 # strict default (real UPKI rules: CN-only CSR with the institution's subject):
-# certbot --csr and lego --csr get a chain that openssl verify accepts; a stock
-# SAN-only CSR gets badCSR whose detail tells the user what to run.
+# certbot --csr and lego --csr get a chain that openssl verify accepts, both
+# registering with the same EAB key; a stock SAN-only CSR gets badCSR whose
+# detail tells the user what to run.
 . "$(dirname "$0")/lib.sh"
 
 check "UPKI simulator, DNS and gateway start" stack_start --time-scale 0.02 --delay-min 30 --delay-max 90 --rate-limit-seconds 1
@@ -44,14 +45,15 @@ check_match "stock certbot gets badCSR" "urn:ietf:params:acme:error:badCSR" "$lo
 check_match "... whose detail carries the openssl command with the institution's DN" \
 	"openssl req .*-subj.*/C=JP/ST=Aichi/L=Nagoya/O=Example University/CN=www2.example.ac.jp" "$log2"
 
-# --- lego with a UPKI-shaped CSR -------------------------------------------------------
-eab_new lego
+# --- lego with a UPKI-shaped CSR, through the EAB key certbot registered with -----------
 upki_csr www3.example.ac.jp "$T/c3"
 LEGO_CA_CERTIFICATES=$CA timeout 180 lego --accept-tos --server "$URL/directory" --path "$T/lego" \
-	--email admin@example.ac.jp --eab --kid "$(eab_kid lego)" --hmac "$(eab_hmac lego)" \
+	--email admin@example.ac.jp --eab --kid="$EAB_KID" --hmac="$EAB_HMAC" \
 	--http --http.port "127.0.0.1:$HTTP01_PORT" --csr "$T/c3.csr" run >"$T/lego.out" 2>&1
 crt=$T/lego/certificates/www3.example.ac.jp.crt
 check "lego --csr obtains a certificate" test -s "$crt"
 [ -s "$crt" ] || tail -20 "$T/lego.out"
 check "lego's bundle verifies against the simulator's roots" verify_chain "$crt" "$crt"
+check_eq "certbot's and lego's accounts are both bound through the one EAB key" 2 \
+	"$("$BIN" -c "$T/gw.conf" eab show "$EAB_KID" 2>/dev/null | grep -c '^account [0-9]*	valid')"
 finish

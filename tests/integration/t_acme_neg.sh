@@ -27,8 +27,10 @@ CONF
 
 # EAB keys: a, b, e, f for the positive accounts, c for deactivation, d for
 # the EAB refusals (then used once correctly), g for the EAB race, x stays unused.
+# All single-use, so that a second binding is a refusal (t_acme_eab tests keys
+# that bind several accounts).
 for k in a b c d e f g x; do
-	"$BIN" -c "$T/gw.conf" eab new --name "$k" --allow '*.example.ac.jp' >"$T/eab.$k" 2>/dev/null ||
+	"$BIN" -c "$T/gw.conf" eab new --name "$k" --allow '*.example.ac.jp' --single-use >"$T/eab.$k" 2>/dev/null ||
 		notok "eab new $k"
 done
 eab_kid() { awk '/^kid:/{print $2}' "$T/eab.$1"; }
@@ -110,7 +112,7 @@ check_eq "newNonce: Link rel=index" "<$URL/directory>;rel=\"index\"" "$(field he
 check_eq "newAccount (RS256, EAB): 201" 201 "$(field new.status)"
 check_match "newAccount: Location is an account URL" "^$URL/acme/acct/[0-9]+$" "$(field new.loc)"
 check_eq "newAccount: account valid" valid "$(field new.acct_status)"
-check_match "newAccount: stored one account" "^changed: account 0->1, account_by_key 0->1" "$(field new.stored)"
+check_match "newAccount: stored one account" "^changed: account 0->1, account_by_eab 0->1, account_by_key 0->1(, meta [0-9]+->[0-9]+)?$" "$(field new.stored)"
 check_eq "newAccount again, same key: 200" 200 "$(field again.status)"
 check_eq "newAccount again: same Location" True "$(field again.same_loc)"
 check_eq "newAccount again: nothing stored" unchanged "$(field again.stored)"
@@ -145,7 +147,7 @@ report(v, tag="ready.", ostatus=v.json()["status"], authz=azs[0].json()["status"
        chall=azs[0].json()["challenges"][0]["status"])
 PY
 check_eq "newAccount (ES256, EAB): 201" 201 "$(field new.status)"
-check_match "newAccount ES256: stored one account" "^changed: account 1->2, account_by_key 1->2" "$(field new.stored)"
+check_match "newAccount ES256: stored one account" "^changed: account 1->2, account_by_eab 1->2, account_by_key 1->2$" "$(field new.stored)"
 check_eq "newAccount again (ES256, no EAB needed for a known key): 200, same Location" "200 True" "$(field again.status) $(field again.same_loc)"
 check_eq "onlyReturnExisting (ES256): 200, same Location" "200 True" "$(field only.status) $(field only.same_loc)"
 check_eq "ES256 account: http-01 challenge, authz, order" "valid valid ready" \
@@ -201,9 +203,8 @@ problem "unknown nonce" unknown. 400 badNonce
 problem "no nonce in the protected header" missing. 400 badNonce
 problem "nonce that is not base64url" garbage. 400 badNonce
 # RFC 8555 §6.5.2 asks for badNonce for any nonce the server cannot use; a
-# non-string member is a malformed header: both are allowed, the type must be one.
-check_match "nonce that is a number: badNonce or malformed" "error:(badNonce|malformed)$" "$(field number.type)"
-check_eq "nonce that is a number: 400, nothing stored" "400 unchanged" "$(field number.status) $(field number.stored)"
+# non-string member is a malformed header before it is a nonce: malformed.
+problem "nonce that is a number" number. 400 malformed
 
 # =============================================================================
 # 2-6. The JWS: url, jwk/kid, unknown kid, algorithms, signatures
@@ -302,8 +303,7 @@ problem "ES256 with an RSA account (kid)" es256_rsa_kid. 400 badSignatureAlgorit
 problem "RS256 with a P-256 account (kid)" rs256_ec_kid. 400 badSignatureAlgorithm
 problem "ES256 signature with an RSA jwk (newAccount)" es256_rsa_jwk. 400 badSignatureAlgorithm
 problem "RSA-1024 account key" rsa1024. 400 badPublicKey
-check_match "jwk of kty oct: badPublicKey or malformed" "error:(badPublicKey|malformed)$" "$(field jwk_oct.type)"
-check_eq "jwk of kty oct: 400, nothing stored" "400 unchanged" "$(field jwk_oct.status) $(field jwk_oct.stored)"
+problem "jwk of kty oct" jwk_oct. 400 badPublicKey
 problem "RSA jwk with a leading zero octet in n" jwk_zero. 400 badPublicKey
 problem "EC jwk with a point off the curve" jwk_offcurve. 400 badPublicKey
 problem "newAccount signed with kid" newacct_kid. 400 malformed
@@ -363,7 +363,7 @@ for t in missing mac_flip mac_otherkey kid_unknown kid_long other_payload other_
 		"400 urn:ietf:params:acme:error:accountDoesNotExist" "$(field $t.exists.status) $(field $t.exists.type)"
 done
 check_eq "EAB key d still usable after the refusals: 201" 201 "$(field good.status)"
-check_match "... and it stored one account" "^changed: account [0-9]+->[0-9]+, account_by_key" "$(field good.stored)"
+check_match "... and it stored one account" "^changed: account ([0-9]+)->[0-9]+, account_by_eab [0-9]+->[0-9]+, account_by_key [0-9]+->[0-9]+$" "$(field good.stored)"
 problem "EAB key d reused after it was bound" reused_d. 401 unauthorized
 check_match "eab list: key d now bound" "^account=[1-9]" "$(eab_account d)"
 py eab-race "$(eab_kid g)" "$(eab_hmac g)" <<'PY'
@@ -433,17 +433,13 @@ problem "name with an empty label" dotdot. 403 rejectedIdentifier
 check_eq "empty label: subproblem names it" "a..b.example.ac.jp" "$(field dotdot.sub_values)"
 problem "label starting with '-'" dash. 403 rejectedIdentifier
 check_eq "leading '-': subproblem names it" "-x.example.ac.jp" "$(field dash.sub_values)"
-check_match "a 304-character name: malformed or rejectedIdentifier" "error:(malformed|rejectedIdentifier)$" "$(field long.type)"
-check_eq "a 304-character name: 4xx, nothing stored" "4 unchanged" "$(field long.status | cut -c1) $(field long.stored)"
+problem "a 304-character name (over the identifier buffer)" long. 400 malformed
 problem "a 64-character label" label64. 403 rejectedIdentifier
 problem "an underscore in a name" under. 403 rejectedIdentifier
 problem "a trailing dot" trail. 403 rejectedIdentifier
 problem "a wildcard (no dns-01 here)" wild. 403 rejectedIdentifier
 check_match "wildcard: the detail says why" "dns-01" "$(field wild.detail)"
-check_match "9 identifiers: rejectedIdentifier" "error:rejectedIdentifier$" "$(field nine.type)"
-check_match "9 identifiers: 400 or 403" "^40[03]$" "$(field nine.status)"
-check_eq "9 identifiers: problem+json, nonce, nothing stored" "application/problem+json yes unchanged" \
-	"$(field nine.ct) $(field nine.nonce) $(field nine.stored)"
+problem "9 identifiers" nine. 403 rejectedIdentifier
 check_match "9 identifiers: the detail names the limit" "8" "$(field nine.detail)"
 problem "empty identifiers" empty. 400 malformed
 problem "no identifiers member" noident. 400 malformed
@@ -646,12 +642,14 @@ problem "csr cut short" truncated. 400 badCSR
 problem "finalize without csr" nocsr. 400 malformed
 problem "finalize with POST-as-GET" pag. 400 malformed
 check_eq "the order is still ready after the refused CSRs" "200 ready" "$(field still.status) $(field still.ostatus)"
-# Without an issuer backend this is 500 serverInternal "no issuer backend";
-# with one, 200 processing/valid. Either way the CSR itself was accepted.
-check_match "an acceptable SAN CSR (P-256) passes the CSR checks" "^(500 urn:ietf:params:acme:error:serverInternal|200 )" \
-	"$(field okcsr.status) $(field okcsr.type)"
-check_match "a CN-only RSA-2048 CSR (UPKI shape) passes the CSR checks" "^(500 urn:ietf:params:acme:error:serverInternal|200 )" \
-	"$(field cnonly.status) $(field cnonly.type)"
+# This gateway has no issuer backend (no upki_url): a CSR that passes every
+# check reaches the issuer step and is answered 500 serverInternal "no issuer
+# backend is configured" (and nothing is stored); any other answer means a
+# check refused it.
+problem "an acceptable SAN CSR (P-256) passes the CSR checks" okcsr. 500 serverInternal
+check_eq "... and is refused only for want of an issuer" "no issuer backend is configured" "$(field okcsr.detail)"
+problem "a CN-only RSA-2048 CSR (UPKI shape) passes the CSR checks" cnonly. 500 serverInternal
+check_eq "... and is refused only for want of an issuer" "no issuer backend is configured" "$(field cnonly.detail)"
 
 # =============================================================================
 # 15. http-01 validation failures: the challenge, the authorization and the
@@ -704,10 +702,10 @@ PY
 check_eq "wrong key authorization: challenge invalid, authz invalid" "invalid invalid" "$(field wrong.authz.cstatus) $(field wrong.authz.astatus)"
 check_eq "wrong key authorization: incorrectResponse" "urn:ietf:params:acme:error:incorrectResponse" "$(field wrong.authz.ctype)"
 check_eq "wrong key authorization: order invalid" invalid "$(field wrong.order.ostatus)"
-check_match "wrong key authorization: the order carries the error" "^urn:ietf:params:acme:error:" "$(field wrong.order.otype)"
+check_eq "wrong key authorization: the order carries the error" "urn:ietf:params:acme:error:incorrectResponse" "$(field wrong.order.otype)"
 problem "finalize after a failed validation" wrong.fin. 403 orderNotReady
 check_eq "token not served (404): challenge invalid, authz invalid" "invalid invalid" "$(field nofile.authz.cstatus) $(field nofile.authz.astatus)"
-check_match "token not served: unauthorized or incorrectResponse" "error:(unauthorized|incorrectResponse)$" "$(field nofile.authz.ctype)"
+check_eq "token not served: unauthorized" "urn:ietf:params:acme:error:unauthorized" "$(field nofile.authz.ctype)"
 check_eq "token not served: order invalid" invalid "$(field nofile.order.ostatus)"
 # The validator quotes what it got into the error detail: bytes that are not
 # printable ASCII must not break the JSON of the authorization or the order.
@@ -886,4 +884,30 @@ check_eq "account a still valid after the restart" "200 valid" "$(field acct.sta
 problem "account c still deactivated after the restart" deact. 401 unauthorized
 
 check "gateway still running" kill -0 "$PID_gw2"
+
+# =============================================================================
+# 20. A wall clock before the build date (faked with UPKI_CLOCK_OFFSET, read
+#     by platform/host/host.c): finalize is refused with 503 serverInternal
+#     and a Retry-After, nothing stored, a log line; the order stays ready.
+# =============================================================================
+check "SIGTERM stops the gateway (2)" stop_pid "$PID_gw2"
+export UPKI_CLOCK_OFFSET=-410000000      # about 13 years back: before 2026
+check "gateway starts with its clock 13 years back" gateway_start gw3 "$T/gw.conf"
+unset UPKI_CLOCK_OFFSET
+py clock <<'PY'
+from acme_client import *
+s = Session.from_env(); a = s.acme
+names = ["www.example.ac.jp", "mail.example.ac.jp"]
+b = db_counts()
+r = s.post_as("a", s.order("o1")["obj"]["finalize"], {"csr": b64u(make_csr(Key.rsa(2048), sans=names))})
+report(r, b, tag="clock.", retry=r.header("Retry-After"))
+report(s.post_as("a", s.order("o1")["url"], None), tag="clockstill.", ostatus=a.log[-1].json()["status"])
+PY
+problem "finalize while the clock is before the build date" clock. 503 serverInternal
+check_eq "... with Retry-After in seconds" 3600 "$(field clock.retry)"
+check_match "... the detail says the clock is not set" "clock is not set" "$(field clock.detail)"
+check_eq "... and the order is still ready" "200 ready" "$(field clockstill.status) $(field clockstill.ostatus)"
+check_match "the gateway logs the refused finalize" "finalize refused: the wall clock" "$(cat "$T/gw3.err")"
+check_match "the gateway warns at start that its clock is shifted" "UPKI_CLOCK_OFFSET" "$(cat "$T/gw3.err")"
+check "gateway still running (3)" kill -0 "$PID_gw3"
 finish

@@ -164,7 +164,7 @@ for m in 5xx reset maintenance session_loss rate_limit_breach truncated_tsv bad_
 	check_eq "... one application at UPKI" 1 "$(apps_for "$cn")"
 	fault '{"mode":"none"}'
 done
-check_match "5xx: retried with back-off" "to retry: UPKI answered HTTP 500" "$(cat "$T/f-5xx.log")"
+check_match "5xx: retried with back-off" "to retry, 0 unknown: UPKI answered HTTP 500" "$(cat "$T/f-5xx.log")"
 check_match "session loss: logged in again" "session lost .* logging in again" "$(cat "$T/f-session_loss.log")"
 check_match "busy page: backed off" "bulk download failed \(rate limited\).*backing off" "$(cat "$T/f-rate_limit_breach.log")"
 csr slow f-slow.example.ac.jp

@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -285,6 +286,27 @@ test_tls_kind(void **state)
 
 static char tmpdir[64];
 static unsigned char *large_body;
+
+/*
+ * recv() as the client and server code see it: with spurious_every = n, every
+ * n-th call says EAGAIN although data may be there, as happens when a peer's
+ * records arrive in several segments between two reads. Level-triggered
+ * events must make up for it; a state machine that waits for the wrong
+ * event stalls.
+ */
+static unsigned spurious_every, recv_calls;
+
+ssize_t recv(int fd, void *buf, size_t len, int flags);
+
+ssize_t
+recv(int fd, void *buf, size_t len, int flags)
+{
+	if (spurious_every > 0 && ++recv_calls % spurious_every == 0) {
+		errno = EAGAIN;
+		return -1;
+	}
+	return (ssize_t)syscall(SYS_recvfrom, fd, buf, len, flags, NULL, NULL);
+}
 
 struct result {
 	int done, calls, rc, status, tls_error, heads, head_status;
@@ -1452,6 +1474,52 @@ test_tls_client_cert(void **state)
 	tls_server_free(ts);
 }
 
+/*
+ * The handshake can complete inside a read, in any turn of the client's loop:
+ * then the engine takes the request at once and the server waits for it. A
+ * client that then waits for readable data waits until the server's request
+ * timeout (seen against UPKI as "Broken pipe" after 30 s).
+ */
+static void
+test_tls_handshake_ends_in_any_read(void **state)
+{
+	struct tls_server *ts = tls_srv(1);
+	struct tls_client *tc = NULL;
+	struct env e;
+	struct result r = { 0 };
+	struct sockaddr_in sin;
+	struct http_client_req q;
+
+	(void)state;
+	assert_int_equal(tls_client_new(&tc, path_srv_cert, path_cli_cert, path_cli_key), 0);
+	env_open(&e, ts);
+	sin = loopback(e.port);
+	for (unsigned every = 2; every <= 9; every++) {
+		for (int k = 0; k < 4; k++) {
+			/* first a full handshake, then resumed ones; GET and POST */
+			spurious_every = every;
+			recv_calls = (unsigned)k;
+			q = mkreq(&sin, k % 2 ? "POST" : "GET", k % 2 ? "/echo" : "/peer", &r);
+			q.tls = tc;
+			q.sni = "localhost";
+			q.timeout_ms = 3000;
+			if (k % 2) {
+				q.body = "forwardName=SP1011";
+				q.body_len = 18;
+			}
+			exchange(e.base, &q, &r);
+			spurious_every = 0;
+			if (r.rc != 0)
+				fail_msg("EAGAIN every %u reads, exchange %d: %s", every, k, err_str(r.rc));
+			assert_int_equal(r.status, 200);
+			res_free(&r);
+		}
+	}
+	env_close(&e);
+	tls_client_free(tc);
+	tls_server_free(ts);
+}
+
 int
 main(void)
 {
@@ -1472,6 +1540,7 @@ main(void)
 		cmocka_unit_test(test_raw_silent_timeout),
 		cmocka_unit_test(test_tls_basic),
 		cmocka_unit_test(test_tls_client_cert),
+		cmocka_unit_test(test_tls_handshake_ends_in_any_read),
 	};
 
 	log_set_level(getenv("TEST_VERBOSE") ? PLOG_DEBUG : PLOG_ERR);

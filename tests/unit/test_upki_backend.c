@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "autoconf.h"
 #include "acme/issuer.h"
 #include "store/records.h"
 #include "store/store.h"
@@ -562,6 +564,7 @@ test_upload_transient_backoff(void **state)
 
 	memset(&res, 0, sizeof(res));
 	res.rc = ERR_AGAIN;
+	res.maintenance = 1;
 	snprintf(res.why, sizeof(res.why), "UPKI answered HTTP 503 (maintenance)");
 	for (int attempt = 1; attempt <= 3; attempt++) {
 		assert_int_equal(upki_upload_finish(prepare(f, REC_JOB_NEW, &id, 1, 1), &res), 0);
@@ -580,6 +583,38 @@ test_upload_transient_backoff(void **state)
 	assert_string_equal(f->calls[0].type, "serverInternal");
 	assert_non_null(strstr(f->calls[0].detail, "UPKI unreachable since 2027-01-15T08:00:00Z"));
 	assert_non_null(strstr(f->calls[0].detail, "3 attempts"));
+}
+
+/* A fault in transit (the upload never reached UPKI in full) is tried again within seconds. */
+static void
+test_upload_fault_retried_fast(void **state)
+{
+	struct fx *f = *state;
+	uint64_t id = submit_csr(f, "good.csr", 32, NULL);
+	static const int faults[] = { -EPIPE, -ECONNRESET, ERR_CLOSED, ERR_TIMEOUT, ERR_AGAIN };
+	struct upki_sess_result res;
+	struct rec_job j;
+
+	f->cfg.upki_max_attempts = 10;
+	for (int attempt = 1; attempt <= 5; attempt++) {
+		memset(&res, 0, sizeof(res));
+		res.rc = faults[attempt - 1];
+		snprintf(res.why, sizeof(res.why), "POST 127.0.0.1:1/SP1011.do: %s", err_str(res.rc));
+		assert_int_equal(upki_upload_finish(prepare(f, REC_JOB_NEW, &id, 1, 1), &res), 0);
+		j = job_get(f, id);
+		assert_int_equal(j.state, REC_JOB_FAILED);
+		assert_int_equal(j.next_attempt,
+		    now_s + (int64_t)CONFIG_UPKI_RETRY_FAST_S * (1 << (attempt - 1)));
+		now_s = j.next_attempt;
+	}
+	/* A refusal of the RA officer's certificate waits from upki_retry_base. */
+	memset(&res, 0, sizeof(res));
+	res.rc = ERR_DENIED;
+	snprintf(res.why, sizeof(res.why), "UPKI refused the RA officer certificate (HTTP 403)");
+	assert_int_equal(upki_upload_finish(prepare(f, REC_JOB_NEW, &id, 1, 1), &res), 0);
+	j = job_get(f, id);
+	assert_int_equal(j.next_attempt, now_s + (int64_t)f->cfg.upki_retry_base_s * (1 << 5));
+	assert_int_equal(f->ncalls, 0);
 }
 
 static void
@@ -776,6 +811,54 @@ test_poll_key_with_other_names(void **state)
 	assert_int_equal(f->ncalls, 1);
 	assert_int_equal(f->calls[0].rc, ERR_REJECTED);
 	assert_non_null(strstr(f->calls[0].detail, "other names (serial 123456789"));
+}
+
+/*
+ * UPKI had the whole upload and the answer was lost: nothing is uploaded again
+ * until a bulk TSV read after it shows no trace of the application; one that
+ * lists it confirms the job.
+ */
+static void
+test_upload_outcome_unknown(void **state)
+{
+	struct fx *f = *state;
+	static struct tsvb t;
+	uint64_t arrived = submit_csr(f, "good.csr", 33, NULL);
+	uint64_t lost = submit_csr(f, "other.csr", 34, NULL);
+	struct upki_sess_result res;
+	struct rec_job j;
+	int64_t t_fail;
+
+	memset(&res, 0, sizeof(res));
+	res.rc = ERR_TIMEOUT;
+	res.outcome_unknown = 1;
+	snprintf(res.why, sizeof(res.why), "POST 127.0.0.1:1/SP1011.do: timed out");
+	assert_int_equal(upki_upload_finish(prepare(f, REC_JOB_NEW, &arrived, 1, 1), &res), 0);
+	assert_int_equal(upki_upload_finish(prepare(f, REC_JOB_NEW, &lost, 1, 1), &res), 0);
+	t_fail = now_s;
+	for (int k = 0; k < 2; k++) {
+		j = job_get(f, k ? lost : arrived);
+		assert_int_equal(j.state, REC_JOB_SUBMITTED);     /* not queued for a blind upload */
+		assert_int_equal(j.attempts, 1);
+		assert_int_equal(j.expected_at, 0);
+		assert_int_equal(j.next_attempt, t_fail);         /* the next bulk TSV settles it */
+		assert_string_equal(j.error, "");
+	}
+	j = job_get(f, lost);
+	j.subject_dn[3] = 'X';     /* another DN: not in the list below */
+	job_put(f, &j);
+	now_s += 60;
+	tsv_header(&t);
+	tsv_row(&t, "202600000200", "", DN, 3, 1, T0 + 5, NULL);
+	assert_int_equal(poll_run(f, &t), 0);
+	j = job_get(f, arrived);
+	assert_int_equal(j.state, REC_JOB_SUBMITTED);
+	assert_string_equal(j.upki_app_id, "202600000200");
+	assert_int_equal(j.attempts, 1);
+	j = job_get(f, lost);
+	assert_int_equal(j.state, REC_JOB_QUEUED);              /* no trace: uploaded again */
+	assert_int_equal(j.attempts, 1);
+	assert_int_equal(f->ncalls, 0);
 }
 
 static void
@@ -1069,6 +1152,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_submit_join, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_upload_accept_and_refuse, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_upload_transient_backoff, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_upload_fault_retried_fast, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_upload_outcome_unknown, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_upload_dn_exists_becomes_renewal, fx_setup,
 		    fx_teardown),
 		cmocka_unit_test_setup_teardown(test_upload_duplicate_on_retry_waits, fx_setup,

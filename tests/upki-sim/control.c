@@ -3,7 +3,7 @@
  *   GET  /_sim/state   counters, applications by state, every application, faults
  *   GET  /_sim/mail    the outbox (?since=N: mails with id > N)
  *   POST /_sim/clock   {"advance": seconds} or {"advance_ms": ms}: move sim time on
- *   POST /_sim/fault   {"mode": "...", "count": N, "seconds": S, "status": X}
+ *   POST /_sim/fault   {"mode": "...", "count": N, "seconds": S, "status": X, "step": P}
  *                      count: requests affected (default 1; 0 = until "none")
  */
 #include <stdio.h>
@@ -228,7 +228,7 @@ sim_control_fault(struct http_req *req, void *arg)
 	struct json_tok tok[CTL_JSON_TOKENS];
 	struct json_doc d;
 	struct json_w w;
-	char mode[32], *buf;
+	char mode[32], step[16] = "", *buf;
 	int64_t count = 1, secs = -1, status = 0;
 	int m;
 
@@ -241,13 +241,22 @@ sim_control_fault(struct http_req *req, void *arg)
 	json_obj_get_int(&d, 0, "count", &count);
 	json_obj_get_int(&d, 0, "seconds", &secs);
 	json_obj_get_int(&d, 0, "status", &status);
+	m = json_obj_get_str(&d, 0, "step", step, sizeof(step));
+	if (m == ERR_NOTFOUND)
+		step[0] = '\0';
+	if ((m != 0 && m != ERR_NOTFOUND) || sim_fault_step_ok(step) != 0) {
+		ctl_error(req, "step must be login, menu, upload, bulk or download");
+		return;
+	}
 	if (!strcmp(mode, "none")) {
 		memset(s->faults.left, 0, sizeof(s->faults.left));
+		memset(s->faults.step, 0, sizeof(s->faults.step));
 		s->faults.status_5xx = 0;
 		s->faults.busy_status = 0;
 		s->faults.slow_ms = 0;
 	} else if ((m = sim_fault_parse(mode)) >= 0 && count >= 0 && count <= 1000000) {
 		s->faults.left[m] = count == 0 ? -1 : (long)count;
+		snprintf(s->faults.step[m], sizeof(s->faults.step[m]), "%s", step);
 		if (m == SIM_F_SLOW && secs >= 0 && secs <= 3600)
 			s->faults.slow_ms = (unsigned)secs * 1000;
 		if (m == SIM_F_5XX && status >= 500 && status <= 599)

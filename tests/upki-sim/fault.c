@@ -35,7 +35,51 @@ static const char *const fault_names[SIM_F__MAX] = {
 	[SIM_F_REJECT_NEXT] = "reject_next",
 	[SIM_F_RATE_LIMIT] = "rate_limit_breach",
 	[SIM_F_SESSION_LOSS] = "session_loss",
+	[SIM_F_DROP_ANSWER] = "drop_answer",
 };
+
+/* Steps of a job, by the page each requests. */
+static const struct {
+	const char *step, *page;
+} fault_steps[] = {
+	{ "login", "/SSLLogin.do" }, { "menu", "/MainMenu.do" }, { "upload", "/SP1011.do" },
+	{ "bulk", "/syomeiDL_S.do" }, { "download", "/spDLSrv.do" },
+};
+
+int
+sim_fault_step_ok(const char *step)
+{
+	if (step[0] == '\0')
+		return 0;
+	for (size_t i = 0; i < sizeof(fault_steps) / sizeof(fault_steps[0]); i++)
+		if (!strcmp(fault_steps[i].step, step))
+			return 0;
+	return -1;
+}
+
+/* The request is of the step the fault is limited to (or it is not limited). */
+static int
+fault_step_match(const struct sim *s, int mode, const struct http_req *req)
+{
+	const char *want = s->faults.step[mode];
+
+	if (want[0] == '\0')
+		return 1;
+	for (size_t i = 0; i < sizeof(fault_steps) / sizeof(fault_steps[0]); i++) {
+		size_t pl = strlen(req->path), el = strlen(fault_steps[i].page);
+
+		if (!strcmp(fault_steps[i].step, want))
+			return pl >= el && !strcmp(req->path + pl - el, fault_steps[i].page);
+	}
+	return 0;
+}
+
+/* sim_fault_take for a request-level fault: only at its step. */
+static int
+fault_take_at(struct sim *s, int mode, const struct http_req *req)
+{
+	return fault_step_match(s, mode, req) && sim_fault_take(s, mode);
+}
 
 const char *
 sim_fault_name(int mode)
@@ -197,27 +241,53 @@ fault_reset(struct sim *s, struct http_req *req)
 	http_reply(req, 500, "text/plain", "", 0);
 }
 
+/*
+ * The request takes effect (an upload is accepted, a session made), but the
+ * connection is reset before the answer: the socket is shut down first, so
+ * the handler's reply fails to write and the server drops the connection.
+ */
+static void
+fault_drop_answer(struct sim *s, struct http_req *req, http_handler_fn fn)
+{
+	struct linger lg = { 1, 0 };
+	int fd = fault_find_fd(s, req);
+
+	if (fd >= 0) {
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		shutdown(fd, SHUT_RDWR);
+	} else {
+		log_warn("upki-sim: drop_answer fault: socket of %s not found; answering", req->peer);
+	}
+	fault_resuming = req;
+	fn(req, s);
+	fault_resuming = NULL;
+}
+
 int
 sim_fault_intercept(struct sim *s, struct http_req *req, http_handler_fn fn)
 {
 	if (req == fault_resuming)
 		return 0;
 	s->cnt.requests++;
-	if (sim_fault_take(s, SIM_F_MAINTENANCE)) {
+	if (fault_take_at(s, SIM_F_MAINTENANCE, req)) {
 		page_simple(req, 503, "メンテナンス", UPKI_TEXT_MAINTENANCE);
 		return 1;
 	}
-	if (sim_fault_take(s, SIM_F_5XX)) {
+	if (fault_take_at(s, SIM_F_5XX, req)) {
 		page_simple(req, s->faults.status_5xx ? s->faults.status_5xx : 500, "エラー",
 		    sim_profile.text_server_error);
 		return 1;
 	}
-	if (sim_fault_take(s, SIM_F_RESET)) {
+	if (fault_take_at(s, SIM_F_RESET, req)) {
 		fault_reset(s, req);
 		return 1;
 	}
+	if (fault_take_at(s, SIM_F_DROP_ANSWER, req)) {
+		fault_drop_answer(s, req, fn);
+		return 1;
+	}
 	if (s->faults.left[SIM_F_SLOW] != 0 && s->faults.n_slow < SIM_MAX_SLOW &&
-	    sim_fault_take(s, SIM_F_SLOW))
+	    fault_take_at(s, SIM_F_SLOW, req))
 		return fault_slow(s, req, fn);
 	return 0;
 }

@@ -11,6 +11,7 @@
  *   form.c      multipart/form-data, urlencoded forms, cookies
  *   pages.c     EUC-JP HTML pages
  *   tsv_check.c the upload TSV: our own parser and every validation rule
+ *   tsv_dn.c    its subject DN and CSR columns (tsv.h: what the two share)
  *   issue.c     the application life cycle: accept, issue, mails, states
  *   bulk.c      the bulk certificate TSV and its rate limit
  *   lra.c       HTTP handlers of /upki-odcert/... (login, menu, upload, ...)
@@ -246,6 +247,7 @@ enum sim_fault_mode {
 	SIM_F_REJECT_NEXT,   /* the next accepted application fails at issuance */
 	SIM_F_RATE_LIMIT,    /* bulk download answered busy ("rate_limit_breach") */
 	SIM_F_SESSION_LOSS,  /* the session is gone at the next request */
+	SIM_F_DROP_ANSWER,   /* the request takes effect, then the connection is reset unanswered */
 	SIM_F__MAX
 };
 
@@ -255,7 +257,11 @@ struct sim_faults {
 	int busy_status;               /* 200 by default (429/503 possible) */
 	unsigned slow_ms;
 	unsigned n_slow;               /* requests held right now */
+	char step[SIM_F__MAX][12];     /* request-level faults: only this step ("" any) */
 };
+
+/* A step name of /_sim/fault ("login", "menu", "upload", "bulk", "download"): 0, or -1. */
+int sim_fault_step_ok(const char *step);
 
 const char *sim_fault_name(int mode);
 int sim_fault_parse(const char *name);

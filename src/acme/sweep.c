@@ -1,0 +1,101 @@
+/*
+ * Expiry on a schedule: orders past their expiry become invalid and
+ * authorizations expired (store_sweep_expired), so that counts of pending
+ * objects and the indexes of what expires stay true while nobody asks for
+ * those objects. One bounded batch (STORE_SWEEP_MAX records) per turn of the
+ * reactor; while batches come back full the next one runs at once (other
+ * events go first), else after sweep_interval seconds. Sweeps run in the
+ * reserve of the map (store_write_reclaim), so they go on in a full store.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+
+#include <event2/event.h>
+
+#include "acme/acme_int.h"
+#include "app.h"
+#include "platform.h"
+#include "store/records.h"
+#include "store/store.h"
+#include "util/config.h"
+#include "util/err.h"
+#include "util/log.h"
+
+struct sweep_arg {
+	int64_t now;
+	size_t swept;
+};
+
+static int
+sweep_fn(struct store_txn *t, void *arg)
+{
+	struct sweep_arg *sa = arg;
+
+	return store_sweep_expired(t, sa->now, STORE_SWEEP_MAX, &sa->swept);
+}
+
+static void
+sweep_arm(struct acme *a, unsigned ms)
+{
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+
+	evtimer_add(a->sweep_ev, &tv);
+}
+
+int
+acme_sweep_once(struct acme *a, int64_t now, size_t *swept)
+{
+	struct sweep_arg sa = { now, 0 };
+	int rc = store_write_reclaim(a->app->store, sweep_fn, &sa);
+
+	*swept = rc == 0 ? sa.swept : 0;
+	return rc;
+}
+
+static void
+sweep_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct acme *a = arg;
+	size_t swept = 0;
+	int rc;
+
+	(void)fd;
+	(void)what;
+	rc = acme_sweep_once(a, platform_wall_s(), &swept);
+	if (rc != 0) {
+		log_warn("acme: sweep of expired orders and authorizations failed: %s", err_str(rc));
+		sweep_arm(a, (unsigned)a->app->cfg->sweep_interval_s * 1000u);
+		return;
+	}
+	a->swept_run += swept;
+	a->swept_total += swept;
+	if (swept == STORE_SWEEP_MAX) {
+		sweep_arm(a, 0);     /* more due: the next batch after the events waiting */
+		return;
+	}
+	if (a->swept_run > 0)
+		log_info("acme: sweep: %" PRIu64 " expired order(s) and authorization(s) marked",
+		    a->swept_run);
+	a->swept_run = 0;
+	sweep_arm(a, (unsigned)a->app->cfg->sweep_interval_s * 1000u);
+}
+
+int
+acme_sweep_start(struct acme *a)
+{
+	if (a->app->base == NULL || a->app->store == NULL)
+		return 0;
+	a->sweep_ev = evtimer_new(a->app->base, sweep_cb, a);
+	if (a->sweep_ev == NULL)
+		return ERR_NOMEM;
+	sweep_arm(a, 0);             /* what expired while the gateway was down, first */
+	return 0;
+}
+
+void
+acme_sweep_stop(struct acme *a)
+{
+	if (a->sweep_ev != NULL)
+		event_free(a->sweep_ev);
+	a->sweep_ev = NULL;
+}

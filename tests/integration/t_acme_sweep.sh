@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Expiry on a schedule: orders and authorizations whose time has passed are
+# marked (invalid, expired) by the gateway's sweep timer without anyone asking
+# for them, so their expiry indexes empty. 300 pending orders are made, then
+# the gateway restarts with its wall clock moved past their lifetime
+# (UPKI_CLOCK_OFFSET) and a sweep interval of an hour: the first sweep runs at
+# start and goes on batch after batch (each at most STORE_SWEEP_MAX records)
+# until nothing is due, so every one is marked within seconds, not hours.
+. "$(dirname "$0")/lib.sh"
+
+PORT=$(free_port)
+URL=https://127.0.0.1:$PORT
+LIFE=$(sed -n 's/^#define CONFIG_ACME_ORDER_LIFETIME_S //p' "$O/include/autoconf.h")
+cat >"$T/gw.conf" <<CONF
+listen = 127.0.0.1:$PORT
+data_dir = $T/var
+log_level = 2
+eab_required = no
+sweep_interval = 3600
+CONF
+check "gateway starts" gateway_start gw "$T/gw.conf"
+export ACME_DIR=$URL/directory ACME_CA=$T/var/tls/ca.pem ACME_STATE=$T/state.json \
+	ACME_DB=$T/var/db PYTHONPATH=$ROOT/tests/integration
+OUT=""
+py() {
+	local name=$1 rc
+	shift
+	OUT=$(/usr/bin/python3 - "$@")
+	rc=$?
+	printf '%s\n' "$OUT" | sed "s/^/    [$name] /"
+	check_eq "$name: client snippet ran to the end" 0 "$rc"
+}
+field() { printf '%s\n' "$OUT" | sed -n "s/^$1=//p" | head -1; }
+counts() { /usr/bin/python3 -c "import sys; sys.path.insert(0, '$ROOT/tests/integration'); from acme_client import db_counts; c = db_counts(); print(c.get('order_by_expiry', 0), c.get('authz_by_expiry', 0))"; }
+
+py make <<'PY'
+from acme_client import *
+s = Session.from_env()
+r, key = s.register("s", "ES256")
+made = 0
+for i in range(300):
+    o = s.new_order("s", ["sw%d.example.ac.jp" % i], save_as="o%d" % i)
+    made += o.status == 201
+print("made=%d" % made)
+PY
+check_eq "300 pending orders" 300 "$(field made)"
+check_eq "... each in the expiry indexes (orders, authorizations)" "300 300" "$(counts)"
+stop_pid "$PID_gw"
+export UPKI_CLOCK_OFFSET=$((LIFE + 3600))
+check "gateway starts $((LIFE + 3600)) s later" gateway_start gw2 "$T/gw.conf"
+unset UPKI_CLOCK_OFFSET
+for _ in $(seq 100); do [ "$(counts)" = "0 0" ] && break; sleep 0.1; done
+check_eq "the sweep emptied both expiry indexes with nobody asking" "0 0" "$(counts)"
+check_match "... and said so once, for the whole run" "sweep: 600 expired" "$(cat "$T/gw2.err")"
+py read <<'PY'
+from acme_client import *
+s = Session.from_env()
+o = s.post_as("s", s.order("o7")["url"], None)
+j = o.json()
+print("order=%d %s" % (o.status, j.get("status")))
+az = s.post_as("s", j["authorizations"][0], None)
+print("authz=%d %s" % (az.status, az.json().get("status")))
+PY
+check_eq "an order past its lifetime reads invalid" "200 invalid" "$(field order)"
+check_eq "... its authorization expired" "200 expired" "$(field authz)"
+finish
