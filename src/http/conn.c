@@ -426,8 +426,9 @@ conn_linger_start(struct http_conn *c)
 
 /*
  * TLS listener: a first byte that is an upper-case letter starts a plain HTTP
- * request (a TLS record starts with 0x16, SSLv2 with 0x80): answer it with a
- * plain-text 400 saying so, as nginx does, instead of a silent close.
+ * request (a TLS record starts with 0x16, SSLv2 with 0x80): answer it in plain
+ * HTTP with a 400 saying so (the listener's error body), as nginx does, instead
+ * of a silent close.
  * 0 (c->sniffed set once decided), or <0 when the peer is gone.
  */
 static int
