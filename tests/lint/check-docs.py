@@ -8,6 +8,8 @@
    docs/gen-config-docs.py makes now (regenerated into a temporary directory).
 4. The man page renders without warnings (groff -man -ww -z).
 5. upki-acme.conf.example with every default uncommented passes `$BIN -t`.
+6. The module graph in docs/DESIGN.md is what docs/gen-module-graph.py draws now,
+   and no two modules use each other (directly or around a loop).
 Prints one TAP-style line per rule and what is wrong under a failing one.
 Only the standard library; run from anywhere.
   tests/lint/check-docs.py [--root DIR]   check the tree at DIR (default: this one)
@@ -228,6 +230,27 @@ def rule_example_accepted():
     return []
 
 
+def rule_module_graph():
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "docs/gen-module-graph.py"),
+                        "--print"], capture_output=True, text=True)
+    if r.returncode != 0:
+        return ["docs/gen-module-graph.py failed: " + (r.stderr or r.stdout).strip()]
+    text = read("docs/DESIGN.md")
+    begin, end = "<!-- module-graph begin -->", "<!-- module-graph end -->"
+    i, j = text.find(begin), text.find(end)
+    if i < 0 or j < i:
+        return ["docs/DESIGN.md: markers %s / %s missing" % (begin, end)]
+    bad = []
+    body = text[i + len(begin):j].split("\n", 2)
+    if len(body) < 3 or body[2] != r.stdout:
+        bad.append("docs/DESIGN.md: the module graph is stale: run docs/gen-module-graph.py "
+                   "and commit the result")
+    for line in r.stdout.split("\n"):
+        if line.startswith("Cycles between modules:") and not line.endswith(": none."):
+            bad.append("src/: " + line + " (the graph must read top to bottom)")
+    return bad
+
+
 def main():
     global ROOT
     if len(sys.argv) == 3 and sys.argv[1] == "--root":
@@ -238,7 +261,9 @@ def main():
                       rule_defaults_match),
                      ("generated docs are current", rule_generated_current),
                      ("the man page renders without warnings", rule_man_renders),
-                     ("the example configuration is accepted", rule_example_accepted)):
+                     ("the example configuration is accepted", rule_example_accepted),
+                     ("the module graph in docs/DESIGN.md is current and acyclic",
+                      rule_module_graph)):
         bad = fn()
         for b in bad:
             print("# " + b)
