@@ -193,6 +193,7 @@ def man_page(keys, cmds):
         '.\\" docs/commands.tsv: edit those, not this file.',
         '.TH UPKI\\-ACME 8 "" "upki\\-acme" "System Manager\'s Manual"',
         ".nh",
+        ".ad l",
         ".SH NAME",
         "upki\\-acme \\- ACME server in front of the UPKI certificate service",
         ".SH SYNOPSIS",

@@ -10,6 +10,9 @@
 5. upki-acme.conf.example with every default uncommented passes `$BIN -t`.
 6. The module graph in docs/DESIGN.md is what docs/gen-module-graph.py draws now,
    and no two modules use each other (directly or around a loop).
+7. docs/commands.tsv names every command, eab subcommand and option the code
+   accepts (src/main.c, src/acme/eab_cli.c, src/upki/upki_test.c): no hidden command.
+8. tests/upki-sim/README.md names every option, fault mode and fault step of the simulator.
 Prints one TAP-style line per rule and what is wrong under a failing one.
 Only the standard library; run from anywhere.
   tests/lint/check-docs.py [--root DIR]   check the tree at DIR (default: this one)
@@ -251,6 +254,48 @@ def rule_module_graph():
     return bad
 
 
+def rule_commands_documented():
+    doc = read("docs/commands.tsv")
+    words = set(re.findall(r"\S+", doc))
+    main_c = read("src/main.c")
+    eab_c = read("src/acme/eab_cli.c")
+    test_c = read("src/upki/upki_test.c")
+    bad = []
+    for w in sorted(set(re.findall(r'strcmp\(argv\[optind\], "([a-z0-9-]+)"\)', main_c))):
+        if w not in words:
+            bad.append("src/main.c: command '%s' is not in docs/commands.tsv" % w)
+    for w in sorted(set(re.findall(r'strcmp\(argv\[0\], "([a-z0-9-]+)"\)', eab_c))):
+        if "eab " + w not in doc:
+            bad.append("src/acme/eab_cli.c: 'eab %s' is not in docs/commands.tsv" % w)
+    for f, text in (("src/acme/eab_cli.c", eab_c), ("src/upki/upki_test.c", test_c)):
+        for o in sorted(set(re.findall(r'strcmp\(argv\[[^]]*\], "(--[a-z0-9-]+)"\)', text))):
+            if not re.search(re.escape(o) + r"(?![a-z0-9-])", doc):
+                bad.append("%s: option %s is not in docs/commands.tsv" % (f, o))
+    m = re.search(r'getopt\(argc, argv, "\+?([^"]*)"\)', main_c)
+    for letter in (m.group(1).replace(":", "") if m else ""):
+        if not re.search(r"(?<![a-z0-9-])-" + letter + r"(?![a-z0-9-])", doc):
+            bad.append("src/main.c: option -%s is not in docs/commands.tsv" % letter)
+    return bad
+
+
+def rule_sim_documented():
+    doc = read("tests/upki-sim/README.md")
+    bad = []
+    for path in sorted(glob.glob(os.path.join(ROOT, "tests/upki-sim/*.c"))):
+        rel = os.path.relpath(path, ROOT)
+        text = read(rel)
+        for o in re.findall(r'\{ "([a-z0-9-]+)", (?:required|no|optional)_argument', text):
+            if not re.search(r"--" + re.escape(o) + r"(?![a-z0-9-])", doc):
+                bad.append("%s: option --%s is not in tests/upki-sim/README.md" % (rel, o))
+        for m in re.findall(r'\[SIM_F_[A-Z0-9_]+\] = "([a-z0-9_]+)"', text):
+            if "`%s`" % m not in doc:
+                bad.append("%s: fault mode '%s' is not in tests/upki-sim/README.md" % (rel, m))
+        for st in re.findall(r'\{ "([a-z]+)", "/[A-Za-z0-9_]+\.do" \}', text):
+            if "`%s`" % st not in doc:
+                bad.append("%s: fault step '%s' is not in tests/upki-sim/README.md" % (rel, st))
+    return bad
+
+
 def main():
     global ROOT
     if len(sys.argv) == 3 and sys.argv[1] == "--root":
@@ -263,7 +308,11 @@ def main():
                      ("the man page renders without warnings", rule_man_renders),
                      ("the example configuration is accepted", rule_example_accepted),
                      ("the module graph in docs/DESIGN.md is current and acyclic",
-                      rule_module_graph)):
+                      rule_module_graph),
+                     ("docs/commands.tsv names every command and option",
+                      rule_commands_documented),
+                     ("tests/upki-sim/README.md names every option and fault",
+                      rule_sim_documented)):
         bad = fn()
         for b in bad:
             print("# " + b)
