@@ -105,7 +105,7 @@ DEPS_BUILD := gcc make libc6-dev libevent-dev libbearssl-dev libjsmn-dev liblmdb
 DEPS_RUN   := openssl pebble
 DEPS_TEST  := libcmocka-dev curl openssl valgrind clang libclang-rt-14-dev lmdb-utils procps \
               certbot lego uacme dehydrated pebble python3-minimal python3-cryptography \
-              util-linux iproute2 binutils
+              util-linux iproute2 binutils groff-base
 define apt_install
 	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
