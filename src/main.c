@@ -31,7 +31,8 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: upki-acme [-f] [-t] [-v] [-c config]\n"
 	    "       upki-acme [-c config] eab new --name NAME --allow PATTERN [--allow ...]\n"
-	    "       upki-acme [-c config] eab list\n"
+	    "                 [--single-use | --max-accounts N] [--expires 30d|12h|90m|SECONDS]\n"
+	    "       upki-acme [-c config] eab list | eab show KID | eab disable KID | eab enable KID\n"
 	    "       upki-acme [-c config] upki-test\n"
 	    "  -c FILE  read the runtime configuration (key = value lines)\n"
 	    "  -f       stay in the foreground\n"
