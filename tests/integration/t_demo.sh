@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make run`'s launcher on free ports: it prints the directory, an EAB key per
-# client and recipes (key + CSR, certbot --csr, lego --csr, check). Every recipe
+# client and recipes (key + CSR, certbot --csr, lego --csr, dehydrated --signcsr, check). Every recipe
 # runs as printed, in two orders, each client twice (the second run is a
 # renewal with a new key), then again on the state of the first demo after a
 # restart. A client that gives up while UPKI works is run again with the same
@@ -30,7 +30,7 @@ block() {
 	else
 		b=$(printf '%s\n' "$out" | sed -n "/^  # $1\$/,/^\$/p")
 	fi
-	printf '%s\n' "$b" | sed "s#/tmp/\($NAME\|cb\|lego\)#$T/tmp/\1#g"
+	printf '%s\n' "$b" | sed "s#/tmp/\($NAME\|cb\|lego\|dh\)#$T/tmp/\1#g"
 }
 uploads() {
 	curl -s --cacert "$VAR/upki-sim/web-ca.pem" "https://127.0.0.1:$((SIM_PORT + 1))/_sim/state" |
@@ -58,11 +58,13 @@ issue() {
 mkdir -p "$T/tmp"
 start_demo
 check_match "prints the directory URL" "ACME directory at https://127.0.0.1:$GW_PORT/directory" "$out"
-check_match "prints an EAB key for each client" "EAB key id: +[A-Za-z0-9_-]+ \(certbot\), [A-Za-z0-9_-]+ \(lego\)" "$out"
+check_match "prints an EAB key for each client" "EAB key id: +[A-Za-z0-9_-]+ \(certbot\), [A-Za-z0-9_-]+ \(lego\), [A-Za-z0-9_-]+ \(dehydrated\)" "$out"
 check "every printed EAB value is passed as --flag=value" bash -c \
 	"! printf '%s\n' \"\$1\" | grep -E -- '--(eab-kid|eab-hmac-key|kid|hmac) '" _ "$out"
 issue 1 certbot
 issue 1 lego
+issue 1 dehydrated
+issue 2 dehydrated
 issue 2 lego
 issue 2 certbot
 stop_demo
@@ -73,5 +75,6 @@ check "... and its simulator" bash -c "! (exec 3<>/dev/tcp/127.0.0.1/$SIM_PORT) 
 start_demo
 issue 3 certbot
 issue 3 lego
+issue 3 dehydrated
 stop_demo
 finish
