@@ -217,6 +217,9 @@ int upki_job_revoke(struct upki *u, struct store_txn *t, const struct rec_cert *
 int upki_join_add(struct store_txn *t, uint64_t job_id, uint64_t order_id);
 int upki_join_list(struct store_txn *t, uint64_t job_id, uint64_t *ids, size_t max, size_t *n);
 
+/* 1 while j still waits on UPKI (queued, submitted or failed for a new try), else 0. */
+int upki_job_pending(const struct rec_job *j);
+
 /*
  * Inside t: store the certificate der for job_id, mark the job issued (app_id
  * may be ""), update the DN record, and report every order of the job through
