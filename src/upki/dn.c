@@ -9,8 +9,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <bearssl.h>
-
 #include "store/records.h"
 #include "upki/tsv_write.h"
 #include "upki/upki_int.h"
@@ -18,6 +16,7 @@
 #include "util/config.h"
 #include "util/err.h"
 #include "util/str.h"
+#include "x509/digest.h"
 #include "x509/x509.h"
 
 #define NAMES_MAX (X509_SAN_MAX + 1)
@@ -51,10 +50,10 @@ nm_cmp(const void *a, const void *b)
 static void
 nm_hash(struct nm *v, size_t n, uint8_t out[REC_SHA256_LEN])
 {
-	br_sha256_context h;
+	struct x509_sha256 h;
 
 	qsort(v, n, sizeof(v[0]), nm_cmp);
-	br_sha256_init(&h);
+	x509_sha256_init(&h);
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0 && nm_cmp(&v[i - 1], &v[i]) == 0)
 			continue;
@@ -63,11 +62,11 @@ nm_hash(struct nm *v, size_t n, uint8_t out[REC_SHA256_LEN])
 
 			if (ch >= 'A' && ch <= 'Z')
 				ch = (unsigned char)(ch - 'A' + 'a');
-			br_sha256_update(&h, &ch, 1);
+			x509_sha256_update(&h, &ch, 1);
 		}
-		br_sha256_update(&h, STR_LIT("\n"));
+		x509_sha256_update(&h, STR_LIT("\n"));
 	}
-	br_sha256_out(&h, out);
+	x509_sha256_out(&h, out);
 }
 
 int

@@ -11,8 +11,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <bearssl.h>
-
 #include "autoconf.h"
 #include "platform.h"
 #include "store/records.h"
@@ -217,7 +215,8 @@ upki_job_check(struct upki *u, const struct issuer_request *rq, struct issuer_pr
 		if (cfg->upki_profile_ecc[0] == '\0')
 			what_add(what, sizeof(what), "the CSR's key is ECDSA; this UPKI profile takes "
 			    "RSA 2048-bit keys only.");
-		else if (c->key.curve != BR_EC_secp256r1 && c->key.curve != BR_EC_secp384r1)
+		/* x509 gives a named curve its size: 256 is P-256, 384 P-384. */
+		else if (c->key.curve == 0 || (c->key.bits != 256 && c->key.bits != 384))
 			what_add(what, sizeof(what), "the CSR's ECDSA curve is not P-256 or P-384.");
 	} else {
 		what_add(what, sizeof(what), "the CSR's key type is not accepted by UPKI.");

@@ -113,9 +113,6 @@ unsigned long upki_sess_logins(const struct upki_sess *s);
 /* Forget the session cookie (next operation logs in). */
 void upki_sess_reset(struct upki_sess *s);
 
-/* Name and meaning of a BearSSL error code, e.g. "BR_ERR_X509_NOT_TRUSTED". */
-const char *upki_tls_error_name(int br_err);
-
 /*
  * The visible text of an EUC-JP HTML page as one UTF-8 line (tags dropped,
  * white space collapsed), cut at a character boundary. Returns its length.
