@@ -10,8 +10,8 @@
 #include <strings.h>
 
 #include "store/records.h"
+#include "upki/job.h"
 #include "upki/tsv_write.h"
-#include "upki/upki_int.h"
 #include "upki/upki_profile.h"
 #include "util/config.h"
 #include "util/err.h"

@@ -18,14 +18,19 @@
 
 #include <cmocka.h>
 
-#include "autoconf.h"
 #include "acme/issuer.h"
+#include "autoconf.h"
 #include "store/records.h"
 #include "store/store.h"
+#include "upki/backend.h"
+#include "upki/chain.h"
+#include "upki/job.h"
+#include "upki/poll.h"
 #include "upki/result_page.h"
+#include "upki/session.h"
 #include "upki/sjis.h"
 #include "upki/tsv_bulk.h"
-#include "upki/upki_int.h"
+#include "upki/upki_core.h"
 #include "upki/upki_profile.h"
 #include "util/config.h"
 #include "util/err.h"
