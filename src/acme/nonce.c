@@ -9,12 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <bearssl.h>
-
 #include "acme/acme_int.h"
 #include "platform.h"
 #include "util/b64.h"
 #include "util/err.h"
+#include "x509/digest.h"
 
 #define NONCE_TAG 10
 #define NONCE_RAW (8 + 4 + NONCE_TAG)
@@ -29,13 +28,7 @@ struct acme_nonces {
 static void
 tag_of(const struct acme_nonces *n, const unsigned char *msg, unsigned char out[32])
 {
-	br_hmac_key_context kc;
-	br_hmac_context hc;
-
-	br_hmac_key_init(&kc, &br_sha256_vtable, n->key, sizeof(n->key));
-	br_hmac_init(&hc, &kc, 0);
-	br_hmac_update(&hc, msg, 12);
-	br_hmac_out(&hc, out);
+	x509_hmac_sha256(n->key, sizeof(n->key), msg, 12, out);
 }
 
 static uint32_t

@@ -31,15 +31,6 @@
 #define CLIENT_MAX_HEADER_CAP (1u << 20)     /* largest max_header_bytes accepted */
 #define CLIENT_MAX_EXTRA_HEADERS 64
 
-/*
- * BearSSL error codes, by value: http/ does not include <bearssl.h>. The unit
- * test checks them against the real header.
- */
-#define CLIENT_BR_ERR_X509_OK 32
-#define CLIENT_BR_ERR_X509_LAST 63
-#define CLIENT_BR_ERR_RECV_FATAL_ALERT 256
-#define CLIENT_BR_ERR_SEND_FATAL_ALERT 512
-
 enum client_state { CL_CONNECT, CL_SEND, CL_RECV, CL_DONE };
 
 /* What client_send reports besides errors. */
@@ -84,26 +75,16 @@ static void client_event_cb(evutil_socket_t fd, short what, void *arg);
 enum http_client_tls_kind
 http_client_tls_kind(int err)
 {
-	if (err == 0)
+	switch (tls_error_kind(err)) {
+	case TLS_ERROR_NONE:
 		return HTTP_CLIENT_TLS_NONE;
-	if (err > CLIENT_BR_ERR_X509_OK && err <= CLIENT_BR_ERR_X509_LAST)
+	case TLS_ERROR_SERVER_UNTRUSTED:
 		return HTTP_CLIENT_TLS_SERVER_UNTRUSTED;
-	if (err >= CLIENT_BR_ERR_RECV_FATAL_ALERT && err < CLIENT_BR_ERR_SEND_FATAL_ALERT) {
-		switch (err - CLIENT_BR_ERR_RECV_FATAL_ALERT) {
-		case 42:    /* bad_certificate */
-		case 43:    /* unsupported_certificate */
-		case 44:    /* certificate_revoked */
-		case 45:    /* certificate_expired */
-		case 46:    /* certificate_unknown */
-		case 48:    /* unknown_ca */
-		case 49:    /* access_denied */
-		case 116:   /* certificate_required */
-			return HTTP_CLIENT_TLS_CLIENT_REFUSED;
-		default:
-			break;
-		}
+	case TLS_ERROR_CLIENT_REFUSED:
+		return HTTP_CLIENT_TLS_CLIENT_REFUSED;
+	default:
+		return HTTP_CLIENT_TLS_OTHER;
 	}
-	return HTTP_CLIENT_TLS_OTHER;
 }
 
 const char *
@@ -270,7 +251,7 @@ client_log_tls(struct http_client *c, int err)
 		break;
 	case HTTP_CLIENT_TLS_CLIENT_REFUSED:
 		log_warn("http-client: %s: client certificate refused by the server (TLS alert %d)",
-		    c->peer, err - CLIENT_BR_ERR_RECV_FATAL_ALERT);
+		    c->peer, tls_error_alert(err));
 		break;
 	default:
 		break;

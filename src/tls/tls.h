@@ -120,4 +120,27 @@ const unsigned char *tls_conn_peer_cert(const struct tls_conn *c, size_t *len);
 /* Bytes one connection object takes (for benchmarks and admission). */
 size_t tls_conn_size(int server);
 
+/* ---- tls_error.c: what a BearSSL error code means ---- */
+
+enum tls_error_kind {
+	TLS_ERROR_NONE = 0,            /* no error (0) */
+	TLS_ERROR_SERVER_UNTRUSTED,    /* we rejected the server's certificate (BR_ERR_X509_*) */
+	TLS_ERROR_CLIENT_REFUSED,      /* the peer sent a certificate-related fatal alert */
+	TLS_ERROR_OTHER,
+};
+
+/* The kind of a tls_conn_error() code, for the operator. */
+enum tls_error_kind tls_error_kind(int err);
+
+/* The fatal alert number the peer sent (0..255) for a tls_conn_error() code, else -1. */
+int tls_error_alert(int err);
+
+/*
+ * Name and meaning of a tls_conn_error() code, e.g. "BR_ERR_X509_NOT_TRUSTED:
+ * the server certificate does not chain to a trusted CA" or "BR_ERR_RECV_FATAL_ALERT:
+ * the server sent alert 48 (unknown_ca)". Valid until the next call (one static
+ * buffer for alerts: the reactor thread only).
+ */
+const char *tls_error_name(int err);
+
 #endif

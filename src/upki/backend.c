@@ -16,7 +16,12 @@
 #include "store/records.h"
 #include "store/store.h"
 #include "tls/tls.h"
-#include "upki/upki_int.h"
+#include "upki/backend.h"
+#include "upki/chain.h"
+#include "upki/job.h"
+#include "upki/poll.h"
+#include "upki/session.h"
+#include "upki/upki_core.h"
 #include "util/config.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -192,20 +197,6 @@ sched_read_fn(struct store_txn *t, void *arg)
 	return 0;
 }
 
-static void
-sched_arm(struct upki *u, int64_t delay_ms)
-{
-	struct timeval tv;
-
-	if (u->timer == NULL)
-		return;
-	if (delay_ms < 0)
-		delay_ms = 0;
-	tv.tv_sec = (time_t)(delay_ms / 1000);
-	tv.tv_usec = (suseconds_t)((delay_ms % 1000) * 1000);
-	evtimer_add(u->timer, &tv);
-}
-
 static int64_t
 sched_min(int64_t a, int64_t b)
 {
@@ -255,12 +246,6 @@ sched_id_cmp(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-void
-upki_sched_soon(struct upki *u)
-{
-	sched_arm(u, 0);
-}
-
 /* Plan the next step; only ever called from the scheduler's timer. */
 static void
 upki_sched(struct upki *u)
@@ -279,12 +264,12 @@ upki_sched(struct upki *u)
 	s.ids = calloc(CONFIG_UPKI_MAX_JOBS, sizeof(*s.ids));
 	if (s.v == NULL || s.ids == NULL) {
 		log_err("upki: out of memory planning the next step");
-		sched_arm(u, 10000);
+		upki_sched_arm(u, 10000);
 		goto out;
 	}
 	if ((rc = store_read(u->store, sched_read_fn, &s)) != 0) {
 		log_err("upki: cannot read the jobs: %s", err_str(rc));
-		sched_arm(u, 10000);
+		upki_sched_arm(u, 10000);
 		goto out;
 	}
 	qsort(s.v, s.n, sizeof(s.v[0]), sched_id_cmp);
@@ -342,7 +327,7 @@ upki_sched(struct upki *u)
 		if (rc == 0)
 			goto out;
 		if (rc == 1) {
-			sched_arm(u, 0);   /* rows were given up while building: plan again */
+			upki_sched_arm(u, 0);   /* rows were given up while building: plan again */
 			goto out;
 		}
 		log_warn("upki: upload not started: %s", err_str(rc));
@@ -371,7 +356,7 @@ upki_sched(struct upki *u)
 	if (up_next != INT64_MAX)
 		delay = sched_min(delay, (up_next - now) * 1000);
 	if (delay != INT64_MAX)
-		sched_arm(u, delay);
+		upki_sched_arm(u, delay);
 out:
 	free(s.v);
 	free(s.ids);
@@ -405,7 +390,7 @@ ops_kick(void *ctx)
 {
 	struct upki *u = ctx;
 
-	sched_arm(u, 0);
+	upki_sched_arm(u, 0);
 }
 
 static int
@@ -416,7 +401,7 @@ ops_revoke(void *ctx, struct store_txn *t, const struct rec_cert *cert, int reas
 	int rc = upki_job_revoke(u, t, cert, reason, prob);
 
 	if (rc == 0)
-		sched_arm(u, 0);       /* runs after the caller's commit */
+		upki_sched_arm(u, 0);       /* runs after the caller's commit */
 	return rc;
 }
 
@@ -614,7 +599,7 @@ upki_backend_new(struct issuer **out, struct event_base *base, struct store *sto
 	log_info("upki: backend for %s (via %s), %zu chain certificate(s), bulk download at most "
 	    "every %d s", cfg->upki_url, u->ep.addr_text, upki_chains_count(u->chains),
 	    cfg->upki_poll_interval_s);
-	sched_arm(u, 0);          /* resume pending jobs once the loop runs */
+	upki_sched_arm(u, 0);          /* resume pending jobs once the loop runs */
 	*out = &u->is;
 	return 0;
 fail:

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "platform.h"
-#include "upki/upki_int.h"
+#include "upki/chain.h"
 #include "util/err.h"
 #include "util/file.h"
 #include "util/log.h"

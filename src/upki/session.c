@@ -13,14 +13,12 @@
 #include <string.h>
 #include <strings.h>
 
-#include <bearssl.h>
-
 #include "http/client.h"
 #include "platform.h"
 #include "tls/tls.h"
 #include "upki/result_page.h"
+#include "upki/session.h"
 #include "upki/sjis.h"
-#include "upki/upki_int.h"
 #include "upki/upki_profile.h"
 #include "util/buf.h"
 #include "util/err.h"
@@ -118,114 +116,6 @@ void
 upki_sess_reset(struct upki_sess *s)
 {
 	s->cookie[0] = '\0';
-}
-
-/* ---- diagnostics ---- */
-
-static const struct {
-	int code;
-	const char *name;
-} sess_br_errors[] = {
-	{BR_ERR_BAD_PARAM, "BR_ERR_BAD_PARAM"},
-	{BR_ERR_BAD_STATE, "BR_ERR_BAD_STATE"},
-	{BR_ERR_UNSUPPORTED_VERSION, "BR_ERR_UNSUPPORTED_VERSION: no common TLS version"},
-	{BR_ERR_BAD_VERSION, "BR_ERR_BAD_VERSION"},
-	{BR_ERR_BAD_LENGTH, "BR_ERR_BAD_LENGTH"},
-	{BR_ERR_TOO_LARGE, "BR_ERR_TOO_LARGE"},
-	{BR_ERR_BAD_MAC, "BR_ERR_BAD_MAC"},
-	{BR_ERR_NO_RANDOM, "BR_ERR_NO_RANDOM"},
-	{BR_ERR_UNKNOWN_TYPE, "BR_ERR_UNKNOWN_TYPE"},
-	{BR_ERR_UNEXPECTED, "BR_ERR_UNEXPECTED"},
-	{BR_ERR_BAD_CCS, "BR_ERR_BAD_CCS"},
-	{BR_ERR_BAD_ALERT, "BR_ERR_BAD_ALERT"},
-	{BR_ERR_BAD_HANDSHAKE, "BR_ERR_BAD_HANDSHAKE"},
-	{BR_ERR_OVERSIZED_ID, "BR_ERR_OVERSIZED_ID"},
-	{BR_ERR_BAD_CIPHER_SUITE, "BR_ERR_BAD_CIPHER_SUITE: no common cipher suite"},
-	{BR_ERR_BAD_COMPRESSION, "BR_ERR_BAD_COMPRESSION"},
-	{BR_ERR_BAD_FRAGLEN, "BR_ERR_BAD_FRAGLEN"},
-	{BR_ERR_BAD_SECRENEG, "BR_ERR_BAD_SECRENEG"},
-	{BR_ERR_EXTRA_EXTENSION, "BR_ERR_EXTRA_EXTENSION"},
-	{BR_ERR_BAD_SNI, "BR_ERR_BAD_SNI"},
-	{BR_ERR_BAD_HELLO_DONE, "BR_ERR_BAD_HELLO_DONE"},
-	{BR_ERR_LIMIT_EXCEEDED, "BR_ERR_LIMIT_EXCEEDED"},
-	{BR_ERR_BAD_FINISHED, "BR_ERR_BAD_FINISHED"},
-	{BR_ERR_RESUME_MISMATCH, "BR_ERR_RESUME_MISMATCH"},
-	{BR_ERR_INVALID_ALGORITHM, "BR_ERR_INVALID_ALGORITHM"},
-	{BR_ERR_BAD_SIGNATURE, "BR_ERR_BAD_SIGNATURE"},
-	{BR_ERR_WRONG_KEY_USAGE, "BR_ERR_WRONG_KEY_USAGE"},
-	{BR_ERR_NO_CLIENT_AUTH, "BR_ERR_NO_CLIENT_AUTH: the server asked for no client certificate"},
-	{BR_ERR_IO, "BR_ERR_IO: connection failed during the handshake"},
-	{BR_ERR_X509_INVALID_VALUE, "BR_ERR_X509_INVALID_VALUE"},
-	{BR_ERR_X509_TRUNCATED, "BR_ERR_X509_TRUNCATED"},
-	{BR_ERR_X509_EMPTY_CHAIN, "BR_ERR_X509_EMPTY_CHAIN: the server sent no certificate"},
-	{BR_ERR_X509_INNER_TRUNC, "BR_ERR_X509_INNER_TRUNC"},
-	{BR_ERR_X509_BAD_TAG_CLASS, "BR_ERR_X509_BAD_TAG_CLASS"},
-	{BR_ERR_X509_BAD_TAG_VALUE, "BR_ERR_X509_BAD_TAG_VALUE"},
-	{BR_ERR_X509_INDEFINITE_LENGTH, "BR_ERR_X509_INDEFINITE_LENGTH"},
-	{BR_ERR_X509_EXTRA_ELEMENT, "BR_ERR_X509_EXTRA_ELEMENT"},
-	{BR_ERR_X509_UNEXPECTED, "BR_ERR_X509_UNEXPECTED"},
-	{BR_ERR_X509_NOT_CONSTRUCTED, "BR_ERR_X509_NOT_CONSTRUCTED"},
-	{BR_ERR_X509_NOT_PRIMITIVE, "BR_ERR_X509_NOT_PRIMITIVE"},
-	{BR_ERR_X509_PARTIAL_BYTE, "BR_ERR_X509_PARTIAL_BYTE"},
-	{BR_ERR_X509_BAD_BOOLEAN, "BR_ERR_X509_BAD_BOOLEAN"},
-	{BR_ERR_X509_OVERFLOW, "BR_ERR_X509_OVERFLOW"},
-	{BR_ERR_X509_BAD_DN, "BR_ERR_X509_BAD_DN"},
-	{BR_ERR_X509_BAD_TIME, "BR_ERR_X509_BAD_TIME"},
-	{BR_ERR_X509_UNSUPPORTED, "BR_ERR_X509_UNSUPPORTED"},
-	{BR_ERR_X509_LIMIT_EXCEEDED, "BR_ERR_X509_LIMIT_EXCEEDED"},
-	{BR_ERR_X509_WRONG_KEY_TYPE, "BR_ERR_X509_WRONG_KEY_TYPE"},
-	{BR_ERR_X509_BAD_SIGNATURE, "BR_ERR_X509_BAD_SIGNATURE"},
-	{BR_ERR_X509_TIME_UNKNOWN, "BR_ERR_X509_TIME_UNKNOWN"},
-	{BR_ERR_X509_EXPIRED, "BR_ERR_X509_EXPIRED: the server certificate is expired or not yet valid"},
-	{BR_ERR_X509_DN_MISMATCH, "BR_ERR_X509_DN_MISMATCH"},
-	{BR_ERR_X509_BAD_SERVER_NAME, "BR_ERR_X509_BAD_SERVER_NAME: the server certificate is for another name"},
-	{BR_ERR_X509_CRITICAL_EXTENSION, "BR_ERR_X509_CRITICAL_EXTENSION"},
-	{BR_ERR_X509_NOT_CA, "BR_ERR_X509_NOT_CA"},
-	{BR_ERR_X509_FORBIDDEN_KEY_USAGE, "BR_ERR_X509_FORBIDDEN_KEY_USAGE"},
-	{BR_ERR_X509_WEAK_PUBLIC_KEY, "BR_ERR_X509_WEAK_PUBLIC_KEY"},
-	{BR_ERR_X509_NOT_TRUSTED, "BR_ERR_X509_NOT_TRUSTED: the server certificate does not chain to upki_ca"},
-};
-
-static const struct {
-	int alert;
-	const char *name;
-} sess_alerts[] = {
-	{0, "close_notify"}, {10, "unexpected_message"}, {20, "bad_record_mac"},
-	{40, "handshake_failure"}, {42, "bad_certificate"}, {43, "unsupported_certificate"},
-	{44, "certificate_revoked"}, {45, "certificate_expired"}, {46, "certificate_unknown"},
-	{47, "illegal_parameter"}, {48, "unknown_ca"}, {49, "access_denied"},
-	{50, "decode_error"}, {51, "decrypt_error"}, {70, "protocol_version"},
-	{71, "insufficient_security"}, {80, "internal_error"}, {112, "unrecognized_name"},
-	{116, "certificate_required"},
-};
-
-const char *
-upki_tls_error_name(int e)
-{
-	static char other[96];
-	int alert = -1;
-	const char *dir = "";
-
-	for (size_t i = 0; i < sizeof(sess_br_errors) / sizeof(sess_br_errors[0]); i++)
-		if (sess_br_errors[i].code == e)
-			return sess_br_errors[i].name;
-	if (e >= BR_ERR_RECV_FATAL_ALERT && e < BR_ERR_RECV_FATAL_ALERT + 256) {
-		alert = e - BR_ERR_RECV_FATAL_ALERT;
-		dir = "BR_ERR_RECV_FATAL_ALERT: the server sent alert";
-	} else if (e >= BR_ERR_SEND_FATAL_ALERT && e < BR_ERR_SEND_FATAL_ALERT + 256) {
-		alert = e - BR_ERR_SEND_FATAL_ALERT;
-		dir = "BR_ERR_SEND_FATAL_ALERT: we sent alert";
-	}
-	if (alert >= 0) {
-		const char *an = "?";
-
-		for (size_t i = 0; i < sizeof(sess_alerts) / sizeof(sess_alerts[0]); i++)
-			if (sess_alerts[i].alert == alert)
-				an = sess_alerts[i].name;
-		snprintf(other, sizeof(other), "%s %d (%s)", dir, alert, an);
-		return other;
-	}
-	return "unknown BearSSL error";
 }
 
 size_t
@@ -510,7 +400,7 @@ sess_done_cb(void *arg, int rc, const struct http_client_resp *resp)
 			r->outcome_unknown = 1;
 		if (rc == ERR_TLS)
 			sess_failf(s, rc, "TLS with %s failed: BearSSL error %d: %s", s->ep->addr_text,
-			    resp->tls_error, upki_tls_error_name(resp->tls_error));
+			    resp->tls_error, tls_error_name(resp->tls_error));
 		else if (s->stream)
 			sess_failf(s, rc, "the bulk TSV download from %s ended early: %s",
 			    s->ep->addr_text, err_str(rc));

@@ -25,6 +25,21 @@
  *    in one transaction.
  *
  * Everything runs on the caller's event_base; nothing blocks.
+ *
+ * The files, top to bottom (each includes only headers below it; tsv_*.c,
+ * sjis.c, result_page.c and upki_profile.c are leaves used from several):
+ *
+ *   backend.c (upki.h, backend.h)   issuer vtable, wiring, the scheduler
+ *     |-> poll.c (poll.h)           the coalesced bulk download
+ *     |     '-> job.c dn.c upload.c (job.h)   jobs, names/DNs, batch upload
+ *     |-> chain.c (chain.h)         intermediates sent after the leaf
+ *     '-> upki_core.h (core.c)      struct upki, upki_sched_soon()
+ *           '-> session.c (session.h)   the web-app session
+ *                 '-> http/client.h, tls/tls.h
+ *
+ * poll.c and the job files reach the scheduler only through
+ * upki_sched_soon() (a timer, never a nested call into backend.c).
+ * upki_test.c (the upki-test command) sits above backend.c.
  */
 #ifndef UPKI_UPKI_H
 #define UPKI_UPKI_H

@@ -52,7 +52,7 @@
 
 /* ---- the web application (UPKI.md §5, §10) ------------------------------------ */
 /*
- * The backend uses these (upki_int.h includes this header).
+ * The backend uses these (session.h includes this header).
  */
 #define UPKI_PATH_DEFAULT "/upki-odcert"           /* [D] context of the web app */
 #define UPKI_PATH_LOGIN "/lra/SSLLogin.do"         /* [D] */

@@ -18,9 +18,13 @@
 #include "store/records.h"
 #include "store/store.h"
 #include "tls/tls.h"
+#include "upki/backend.h"
+#include "upki/job.h"
+#include "upki/poll.h"
+#include "upki/session.h"
 #include "upki/tsv_bulk.h"
 #include "upki/tsv_write.h"
-#include "upki/upki_int.h"
+#include "upki/upki_core.h"
 #include "util/config.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -102,18 +106,18 @@ probe_login_report(const struct config *cfg, const struct upki_endpoint *ep,
 		switch (http_client_tls_kind(e)) {
 		case HTTP_CLIENT_TLS_SERVER_UNTRUSTED:
 			printf("TLS: server certificate NOT trusted (BearSSL error %d: %s): check "
-			    "upki_ca %s%s%s\n", e, upki_tls_error_name(e), cfg->upki_ca,
+			    "upki_ca %s%s%s\n", e, tls_error_name(e), cfg->upki_ca,
 			    ep->sni[0] ? " and the name in upki_url " : "", ep->sni);
 			break;
 		case HTTP_CLIENT_TLS_CLIENT_REFUSED:
 			printf("TLS: server certificate trusted (upki_ca %s)\n", cfg->upki_ca);
 			printf("TLS: client certificate refused by the server (BearSSL error %d: %s): "
 			    "upki_client_cert %s is not an RA officer certificate UPKI accepts\n", e,
-			    upki_tls_error_name(e), cfg->upki_client_cert);
+			    tls_error_name(e), cfg->upki_client_cert);
 			break;
 		default:
 			printf("TLS: handshake failed (BearSSL error %d: %s)\n", e,
-			    upki_tls_error_name(e));
+			    tls_error_name(e));
 			break;
 		}
 		return 1;

@@ -9,7 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "upki/upki_int.h"
+#include "upki/job.h"
+#include "upki/session.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

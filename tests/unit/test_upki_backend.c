@@ -18,14 +18,19 @@
 
 #include <cmocka.h>
 
-#include "autoconf.h"
 #include "acme/issuer.h"
+#include "autoconf.h"
 #include "store/records.h"
 #include "store/store.h"
+#include "upki/backend.h"
+#include "upki/chain.h"
+#include "upki/job.h"
+#include "upki/poll.h"
 #include "upki/result_page.h"
+#include "upki/session.h"
 #include "upki/sjis.h"
 #include "upki/tsv_bulk.h"
-#include "upki/upki_int.h"
+#include "upki/upki_core.h"
 #include "upki/upki_profile.h"
 #include "util/config.h"
 #include "util/err.h"
@@ -121,6 +126,8 @@ group_setup(void **state)
 	    "openssl req -new -key good.key -subj '/C=JP/ST=Aichi/L=Nagoya/O=Other University/CN=www.example.ac.jp' -out wrongo.csr && "
 	    "openssl req -new -newkey rsa:3072 -nodes -keyout big.key -subj '" SUBJ "' -out big.csr && "
 	    "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ec.key -subj '" SUBJ "' -out ec.csr && "
+	    "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-384 -nodes -keyout ec384.key -subj '" SUBJ "' -out ec384.csr && "
+	    "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-521 -nodes -keyout ec521.key -subj '" SUBJ "' -out ec521.csr && "
 	    "openssl req -new -key ec.key -subj / -addext subjectAltName=DNS:www.example.ac.jp -out certbot.csr",
 	    dir) != 0)
 		return -1;
@@ -437,6 +444,8 @@ test_check_rules(void **state)
 	check_one(f, "san.csr", one, 1, 0, NULL, NULL);
 	check_one(f, "certbot.csr", one, 1, 0, NULL, NULL);
 	check_one(f, "ec.csr", one, 1, 0, NULL, NULL);
+	check_one(f, "ec384.csr", one, 1, 0, NULL, NULL);
+	check_one(f, "ec521.csr", one, 1, ERR_DENIED, "badCSR", "not P-256 or P-384");
 	check_one(f, "wrongo.csr", one, 1, ERR_DENIED, "badCSR", "O=Other University");
 }
 
