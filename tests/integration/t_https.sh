@@ -75,6 +75,18 @@ check_match "keep-alive reuses the connection" "Re-using existing connection|Reu
 big=$(head -c 9000 /dev/zero | tr '\0' a)
 check_eq "header block over the limit: 431" 431 \
 	"$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$CA" -H "X-Big: $big" "$URL/directory")"
+# The limit exactly: a header block of HTTP_MAX_HEADER_BYTES is read, one byte more is 431.
+HMAX=$(sed -n 's/^#define CONFIG_HTTP_MAX_HEADER_BYTES //p' "$O/include/autoconf.h")
+hreq() {   # hreq TOTAL: a GET /directory whose header block is TOTAL bytes, CRLFs included
+	local head='GET /directory HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nX-Pad: '
+	local plain=${head//\\r\\n/xx}   # each \r\n escape stands for two bytes
+	local fixed=$(( ${#plain} + 4 ))
+	printf '%s%s\\r\\n\\r\\n' "$head" "$(head -c $(( $1 - fixed )) /dev/zero | tr '\0' a)"
+}
+check_eq "a header block of exactly the limit ($HMAX bytes) is read: 200" 200 \
+	"$(/usr/bin/python3 "$ROOT/tests/integration/rawtls.py" 127.0.0.1 "$PORT" "$CA" "$(hreq "$HMAX")" status)"
+check_eq "one byte over the limit: 431" 431 \
+	"$(/usr/bin/python3 "$ROOT/tests/integration/rawtls.py" 127.0.0.1 "$PORT" "$CA" "$(hreq $((HMAX + 1)))" status)"
 head -c 70000 /dev/zero >"$T/big.body"
 check_eq "body over the limit: 413" 413 \
 	"$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$CA" -H 'Content-Type: application/jose+json' --data-binary @"$T/big.body" "$URL/acme/new-order")"
