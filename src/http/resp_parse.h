@@ -16,7 +16,38 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "http/client.h"
+#include "http/http.h"
+
+#define HTTP_CLIENT_MAX_1XX 8               /* interim responses skipped */
+#define HTTP_CLIENT_MAX_HEADERS 64          /* response fields kept */
+
+/* A response as the client reports it (client.h); the parser fills it. */
+struct http_client_resp {
+	int status;                  /* 100..599; 0: no final response head received */
+	int minor;                   /* HTTP/1.<minor> */
+	const char *reason;          /* reason phrase, possibly "" */
+	int nhdr;
+	struct http_header hdr[HTTP_CLIENT_MAX_HEADERS];   /* names lower-case, values trimmed */
+	int64_t content_length;      /* as sent (after HEAD: what GET would send);
+	                                -1: none (chunked, or until close) */
+	int chunked;
+	/*
+	 * Buffered mode and rc == 0: the body, NUL-terminated (not counted in
+	 * body_len); otherwise NULL. In streaming mode body_len counts the bytes
+	 * handed to on_body.
+	 */
+	const unsigned char *body;
+	size_t body_len;
+	int tls_error;               /* BearSSL error code (BR_ERR_*) when rc == ERR_TLS, else 0 */
+	/*
+	 * What the server can have seen, for deciding whether a failed request
+	 * may be sent again: sent is 1 once the whole request (head and body) was
+	 * written; answered is 1 once any byte of the answer arrived. A failure
+	 * with sent == 0 means the server never had the whole request.
+	 */
+	int sent;
+	int answered;
+};
 
 enum http_resp_event {
 	HTTP_RESP_NEED = 0,    /* all input consumed, more is needed */

@@ -41,41 +41,17 @@
 #include <sys/socket.h>
 
 #include "autoconf.h"
+#include "validate/resolver_parse.h"   /* struct resolver_txt, resolver_caa */
 
 struct event_base;
 struct resolver;
 
 #define RESOLVER_MAX_PENDING CONFIG_RESOLVER_MAX_PENDING /* queries in flight (addrs counts once) */
-#define RESOLVER_NAME_MAX 253         /* presentation length, without a trailing dot */
 #define RESOLVER_MAX_ADDRS 16         /* at most RESOLVER_MAX_ADDRS / 2 per family */
 #define RESOLVER_MAX_TXT CONFIG_RESOLVER_MAX_TXT  /* TXT RRs per answer (Kconfig) */
-#define RESOLVER_TXT_MAX 1024         /* bytes of one TXT RR, its strings concatenated */
 #define RESOLVER_MAX_CAA CONFIG_RESOLVER_MAX_CAA  /* CAA RRs per answer (Kconfig) */
-#define RESOLVER_CAA_TAG_MAX 255      /* the tag length is one octet */
-#define RESOLVER_CAA_VALUE_MAX 1024
 #define RESOLVER_TIMEOUT_MS_MAX 60000
 #define RESOLVER_TRIES_MAX 8
-
-/* One TXT RR: its character-strings concatenated, NUL-terminated (data may hold NULs: use len). */
-struct resolver_txt {
-	size_t len;
-	char data[RESOLVER_TXT_MAX + 1];
-};
-
-/*
- * One CAA RR (RFC 8659 section 4.1.1), as on the wire: flags is the whole flags
- * octet (bit 0x80 is "critical"); tag and value are raw bytes, NUL-terminated
- * for convenience (use the lengths: they may hold NULs). The tag is not
- * lower-cased or checked (tag_len may even be 0): judging it is the CAA module's
- * job.
- */
-struct resolver_caa {
-	unsigned flags;
-	size_t tag_len;
-	char tag[RESOLVER_CAA_TAG_MAX + 1];
-	size_t value_len;
-	char value[RESOLVER_CAA_VALUE_MAX + 1];
-};
 
 typedef void (*resolver_addrs_cb)(void *arg, int rc, const struct sockaddr_storage *addrs, int n);
 typedef void (*resolver_txt_cb)(void *arg, int rc, const struct resolver_txt *txts, int n);
@@ -97,12 +73,6 @@ int resolver_new(struct resolver **out, struct event_base *base, const struct so
 /* Cancel every pending query without calling its callback, and free r. NULL is a no-op. */
 void resolver_free(struct resolver *r);
 
-/*
- * Parse a numeric server address for resolver_new(): "192.0.2.53", "192.0.2.53:5353",
- * "2001:db8::53", "[2001:db8::53]:5353" (port 53 when none is given). No name
- * lookups. Returns 0 with *out and *len, or ERR_CONFIG.
- */
-int resolver_server_parse(const char *text, struct sockaddr_storage *out, socklen_t *len);
 
 /*
  * Look up A and AAAA of name (both queries in parallel). The callback gets the

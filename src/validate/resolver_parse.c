@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "util/err.h"
-#include "validate/resolver.h"
 #include "validate/resolver_parse.h"
 
 #define DNS_HDR_LEN 12

@@ -1,15 +1,42 @@
 /*
  * resolver_parse.h: the resolver's pure parts (no I/O, no allocation), apart so
  * that unit tests and the fuzz target reach them without c-ares or libevent.
- * Used by resolver.c only; not an API for other modules.
+ * Used by resolver.c (resolver.h includes it for the record types); not an
+ * API for other modules.
  */
 #ifndef UPKI_VALIDATE_RESOLVER_PARSE_H
 #define UPKI_VALIDATE_RESOLVER_PARSE_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
-#include "validate/resolver.h"
+#define RESOLVER_NAME_MAX 253         /* presentation length, without a trailing dot */
+#define RESOLVER_TXT_MAX 1024         /* bytes of one TXT RR, its strings concatenated */
+#define RESOLVER_CAA_TAG_MAX 255      /* the tag length is one octet */
+#define RESOLVER_CAA_VALUE_MAX 1024
+
+/* One TXT RR: its character-strings concatenated, NUL-terminated (data may hold NULs: use len). */
+struct resolver_txt {
+	size_t len;
+	char data[RESOLVER_TXT_MAX + 1];
+};
+
+/*
+ * One CAA RR (RFC 8659 section 4.1.1), as on the wire: flags is the whole flags
+ * octet (bit 0x80 is "critical"); tag and value are raw bytes, NUL-terminated
+ * for convenience (use the lengths: they may hold NULs). The tag is not
+ * lower-cased or checked (tag_len may even be 0): judging it is the CAA module's
+ * job.
+ */
+struct resolver_caa {
+	unsigned flags;
+	size_t tag_len;
+	char tag[RESOLVER_CAA_TAG_MAX + 1];
+	size_t value_len;
+	char value[RESOLVER_CAA_VALUE_MAX + 1];
+};
+
 
 #define RESOLVER_TYPE_A 1
 #define RESOLVER_TYPE_TXT 16
@@ -41,5 +68,12 @@ int resolver_reply_addrs(const uint8_t *msg, size_t len, unsigned type, uint8_t 
 			 int *n);
 int resolver_reply_txt(const uint8_t *msg, size_t len, struct resolver_txt *out, int max, int *n);
 int resolver_reply_caa(const uint8_t *msg, size_t len, struct resolver_caa *out, int max, int *n);
+
+/*
+ * Parse a numeric server address for resolver_new(): "192.0.2.53", "192.0.2.53:5353",
+ * "2001:db8::53", "[2001:db8::53]:5353" (port 53 when none is given). No name
+ * lookups. Returns 0 with *out and *len, or ERR_CONFIG.
+ */
+int resolver_server_parse(const char *text, struct sockaddr_storage *out, socklen_t *len);
 
 #endif
