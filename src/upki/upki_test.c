@@ -726,7 +726,13 @@ upki_submit_csr_cmd(const struct config *cfg, int argc, char **argv)
 		goto out;
 	}
 	snprintf(path, sizeof(path), "%s/db", cfg->data_dir);
-	if ((rc = store_open(&sc.store, path, 0)) != 0) {
+	{
+		struct store_open_opts opts = { 0 };
+
+		opts.map_size = (size_t)cfg->store_map_size_mib * 1024 * 1024;
+		rc = store_open_ex(&sc.store, path, 0, &opts);
+	}
+	if (rc != 0) {
 		fprintf(stderr, "upki-submit-csr: %s: %s\n", path, err_str(rc));
 		goto out;
 	}
