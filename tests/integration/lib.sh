@@ -135,3 +135,17 @@ upki_csr() {
 	openssl req -new -newkey rsa:2048 -nodes -keyout "$2.key" \
 		-subj "/C=JP/ST=Aichi/L=Nagoya/O=Example University/CN=$1" -out "$2.csr" 2>/dev/null
 }
+
+# py NAME [args...] <<'PY' ... PY: run an acme_client.py snippet (stdin); its
+# key=value lines go to OUT (read them with field KEY) and to the log, and the
+# snippet must run to its end.
+OUT=""
+py() {
+	local name=$1 rc
+	shift
+	OUT=$(/usr/bin/python3 - "$@")
+	rc=$?
+	printf '%s\n' "$OUT" | sed "s/^/    [$name] /"
+	check_eq "$name: client snippet ran to the end" 0 "$rc"
+}
+field() { printf '%s\n' "$OUT" | sed -n "s/^$1=//p" | head -1; }

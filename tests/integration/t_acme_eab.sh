@@ -37,16 +37,6 @@ check "eab show of an unknown key id fails" sh -c "! '$BIN' -c '$T/gw.conf' eab 
 check "gateway starts" gateway_start gw "$T/gw.conf"
 export ACME_DIR=$URL/directory ACME_CA=$T/var/tls/ca.pem ACME_STATE=$T/state.json \
 	ACME_DB=$T/var/db PYTHONPATH=$ROOT/tests/integration
-OUT=""
-py() {
-	local name=$1 rc
-	shift
-	OUT=$(/usr/bin/python3 - "$@")
-	rc=$?
-	printf '%s\n' "$OUT" | sed "s/^/    [$name] /"
-	check_eq "$name: client snippet ran to the end" 0 "$rc"
-}
-field() { printf '%s\n' "$OUT" | sed -n "s/^$1=//p" | head -1; }
 
 # --- one key, many accounts; the same account key gets its account back -----------------
 py multi "$(kid multi)" "$(hmac multi)" <<'PY'

@@ -20,16 +20,6 @@ CONF
 check "gateway starts with a 1 MiB store" gateway_start gw "$T/gw.conf"
 export ACME_DIR=$URL/directory ACME_CA=$T/var/tls/ca.pem ACME_STATE=$T/state.json \
 	ACME_DB=$T/var/db PYTHONPATH=$ROOT/tests/integration
-OUT=""
-py() {
-	local name=$1 rc
-	shift
-	OUT=$(/usr/bin/python3 - "$@")
-	rc=$?
-	printf '%s\n' "$OUT" | sed "s/^/    [$name] /" | tail -12
-	check_eq "$name: client snippet ran to the end" 0 "$rc"
-}
-field() { printf '%s\n' "$OUT" | sed -n "s/^$1=//p" | head -1; }
 
 py fill <<'PY'
 from acme_client import *

@@ -26,16 +26,6 @@ check "DNS test server starts" wait_port "$MGMTPORT" 10
 check "gateway starts" gateway_start gw "$T/gw.conf"
 export ACME_DIR=$URL/directory ACME_CA=$T/var/tls/ca.pem ACME_STATE=$T/state.json \
 	ACME_DB=$T/var/db ACME_HTTP01=$H01 PYTHONPATH=$ROOT/tests/integration
-OUT=""
-py() {
-	local name=$1 rc
-	shift
-	OUT=$(/usr/bin/python3 - "$@")
-	rc=$?
-	printf '%s\n' "$OUT" | sed "s/^/    [$name] /"
-	check_eq "$name: client snippet ran to the end" 0 "$rc"
-}
-field() { printf '%s\n' "$OUT" | sed -n "s/^$1=//p" | head -1; }
 E=urn:ietf:params:acme:error
 
 py orders <<'PY'

@@ -45,17 +45,6 @@ check "gateway starts" gateway_start gw "$T/gw.conf"
 export ACME_DIR=$URL/directory ACME_CA=$T/var/tls/ca.pem ACME_STATE=$T/state.json \
 	ACME_DB=$T/var/db ACME_HTTP01=$H01 PYTHONPATH=$ROOT/tests/integration
 
-OUT=""
-# py NAME [args...] <<'PY' ... PY: run a client snippet; its key=value lines go to OUT.
-py() {
-	local name=$1 rc
-	shift
-	OUT=$(/usr/bin/python3 - "$@")
-	rc=$?
-	printf '%s\n' "$OUT" | sed "s/^/    [$name] /"
-	check_eq "$name: client snippet ran to the end" 0 "$rc"
-}
-field() { printf '%s\n' "$OUT" | sed -n "s/^$1=//p" | head -1; }
 # problem DESC TAG STATUS TYPE: the refusal as RFC 8555 §6.7 wants it, nothing stored.
 problem() {
 	local d=$1 t=$2

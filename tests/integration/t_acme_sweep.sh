@@ -21,16 +21,6 @@ CONF
 check "gateway starts" gateway_start gw "$T/gw.conf"
 export ACME_DIR=$URL/directory ACME_CA=$T/var/tls/ca.pem ACME_STATE=$T/state.json \
 	ACME_DB=$T/var/db PYTHONPATH=$ROOT/tests/integration
-OUT=""
-py() {
-	local name=$1 rc
-	shift
-	OUT=$(/usr/bin/python3 - "$@")
-	rc=$?
-	printf '%s\n' "$OUT" | sed "s/^/    [$name] /"
-	check_eq "$name: client snippet ran to the end" 0 "$rc"
-}
-field() { printf '%s\n' "$OUT" | sed -n "s/^$1=//p" | head -1; }
 counts() { /usr/bin/python3 -c "import sys; sys.path.insert(0, '$ROOT/tests/integration'); from acme_client import db_counts; c = db_counts(); print(c.get('order_by_expiry', 0), c.get('authz_by_expiry', 0))"; }
 
 py make <<'PY'

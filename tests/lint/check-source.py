@@ -4,7 +4,8 @@
 1. A string literal passed with a hand-counted length ("ok\\n", 3) is refused:
    use STR_LIT("ok\\n") from util/str.h. A hand count once sent the NUL of a
    problem document and read one byte past the literal.
-2. No tracked file points outside the repository (../shared, a machine path):
+2. No tracked file points outside the repository (the sibling design folder,
+   a machine path):
    a clone has neither.
 3. Client command lines (tests, the demo, docs) pass EAB key ids and HMAC
    keys as --flag=value: a base64url value may begin with "-", and then
@@ -42,9 +43,10 @@ def rule_literal_length():
 
 def rule_outside_paths():
     bad = []
-    pat = re.compile(r"\.\./shared|/work/|/farm/")
+    # Built from pieces, so that this file does not name them itself.
+    pat = re.compile(r"\.\./" + "shared" + "|/" + "work/|/" + "farm/")
     for f in tracked():
-        if f.startswith(".ci/") or f == "tests/lint/check-source.py":
+        if f.startswith(".ci/"):
             continue
         try:
             text = open(f, encoding="utf-8", errors="replace").read()
