@@ -344,9 +344,8 @@ sess_first_step(struct upki_sess *s)
 	sess_send(s);
 }
 
-/* The connection failed under the request (not a timeout, not TLS, not a refusal). */
-static int
-sess_conn_fault(int rc)
+int
+upki_sess_conn_fault(int rc)
 {
 	return rc == ERR_CLOSED || rc == -EPIPE || rc == -ECONNRESET || rc == -ECONNABORTED;
 }
@@ -367,7 +366,7 @@ sess_step_method(const struct upki_sess *s)
 static int
 sess_resend(struct upki_sess *s, int rc, const struct http_client_resp *resp)
 {
-	if (!sess_conn_fault(rc) || resp->answered || s->stream)
+	if (!upki_sess_conn_fault(rc) || resp->answered || s->stream)
 		return 0;
 	if (s->step == ST_UPLOAD && resp->sent)
 		return 0;

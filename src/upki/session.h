@@ -81,6 +81,13 @@ int upki_sess_new(struct upki_sess **out, struct event_base *base,
 void upki_sess_free(struct upki_sess *s);
 
 /*
+ * rc says the connection failed under a request (closed, reset, broken pipe):
+ * not a timeout, not TLS, not a refusal. Such a request may be sent again at
+ * once when the server cannot have acted on it.
+ */
+int upki_sess_conn_fault(int rc);
+
+/*
  * Start an operation; one at a time (ERR_STATE while busy). done is called
  * exactly once, never from inside the start call, unless the session is freed
  * first. upload copies tsv.

@@ -52,13 +52,11 @@ fault_is_fast(const struct upki_sess_result *res)
 {
 	if (res->maintenance)
 		return 0;
+	if (upki_sess_conn_fault(res->rc))
+		return 1;
 	switch (res->rc) {
-	case ERR_CLOSED:
 	case ERR_TIMEOUT:
 	case ERR_AGAIN:
-	case -EPIPE:
-	case -ECONNRESET:
-	case -ECONNABORTED:
 	case -ECONNREFUSED:
 	case -ETIMEDOUT:
 	case -EHOSTUNREACH:
