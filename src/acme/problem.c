@@ -47,6 +47,7 @@ static const struct acme_problem_row rows[] = {
 	{ACME_E_DNS, "dns", 400, 0, "the DNS lookup failed"},
 	{ACME_E_CONNECTION, "connection", 400, 0, "could not connect to the validation target"},
 	{ACME_E_INCORRECT, "incorrectResponse", 400, 0, "the response does not match the challenge"},
+	{ACME_E_TLS, "tls", 400, 0, "the TLS handshake with the validation target failed"},
 	/* project codes (enum err_code, util/err.h) */
 	{ERR_NOMEM, "serverInternal", 500, 0, "out of memory"},
 	{ERR_TOOBIG, "malformed", 400, 0, "over a configured limit"},

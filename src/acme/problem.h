@@ -54,7 +54,8 @@ enum acme_err {
 	ACME_E_DNS = -2023,            /* 400 dns */
 	ACME_E_CONNECTION = -2024,     /* 400 connection */
 	ACME_E_INCORRECT = -2025,      /* 400 incorrectResponse */
-	ACME_E_LAST = -2025
+	ACME_E_TLS = -2026,            /* 400 tls: the tls-alpn-01 handshake failed or was wrong */
+	ACME_E_LAST = -2026
 };
 
 struct acme_problem_row {
