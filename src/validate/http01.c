@@ -20,6 +20,7 @@
 #include "util/str.h"
 #include "validate/resolver.h"
 #include "validate/validate.h"
+#include "validate/validate_int.h"
 
 #define V01_TRIES 3               /* rounds over all addresses */
 #define V01_RETRY_MS 1000
@@ -29,14 +30,6 @@
 #define V01_MAX_PENDING 512
 
 struct v01;
-
-struct validator {
-	struct event_base *base;
-	struct resolver *res;
-	int port;
-	struct v01 *pending;
-	unsigned npending;
-};
 
 struct v01 {
 	struct validator *v;
@@ -55,30 +48,6 @@ struct v01 {
 	char last_err[512];
 };
 
-int
-validator_new(struct validator **out, struct event_base *base, const struct config *cfg)
-{
-	struct validator *v = calloc(1, sizeof(*v));
-	int rc;
-
-	if (v == NULL)
-		return ERR_NOMEM;
-	v->base = base;
-	v->port = cfg->http01_port;
-	if (cfg->has_resolver) {
-		rc = resolver_new(&v->res, base, (const struct sockaddr *)&cfg->resolver.ss,
-		    cfg->resolver.len, 2000, 2);
-		if (rc != 0) {
-			free(v);
-			return rc;
-		}
-	} else {
-		log_warn("validate: no 'resolver' configured: challenges cannot be validated");
-	}
-	*out = v;
-	return 0;
-}
-
 static void
 v01_free(struct v01 *j)
 {
@@ -91,22 +60,18 @@ v01_free(struct v01 *j)
 	if (j->prev)
 		j->prev->next = j->next;
 	else
-		v->pending = j->next;
+		v->http01_pending = j->next;
 	if (j->next)
 		j->next->prev = j->prev;
-	v->npending--;
+	v->http01_npending--;
 	free(j);
 }
 
 void
-validator_free(struct validator *v)
+http01_cancel_all(struct validator *v)
 {
-	if (v == NULL)
-		return;
-	while (v->pending != NULL)
-		v01_free(v->pending);
-	resolver_free(v->res);
-	free(v);
+	while (v->http01_pending != NULL)
+		v01_free(v->http01_pending);
 }
 
 static void
@@ -187,7 +152,7 @@ parse_location(struct v01 *j, const char *loc)
 		port = strtol(colon + 1, NULL, 10);
 		hl = (size_t)(colon - h);
 	}
-	if (hl == 0 || hl >= sizeof(j->host) || (port != 80 && port != j->v->port))
+	if (hl == 0 || hl >= sizeof(j->host) || (port != 80 && port != j->v->http01_port))
 		return ERR_UNSUPPORTED;
 	memcpy(j->host, h, hl);
 	j->host[hl] = '\0';
@@ -320,7 +285,7 @@ validate_http01(struct validator *v, const char *name, const char *token, const 
 	if (strlen(name) >= sizeof(j->name) || strlen(keyauth) >= sizeof(j->keyauth) ||
 	    strlen(token) > 128)
 		return ERR_TOOBIG;
-	if (v->npending >= V01_MAX_PENDING)
+	if (v->http01_npending >= V01_MAX_PENDING)
 		return ERR_TOOBIG;
 	j = calloc(1, sizeof(*j));
 	if (j == NULL)
@@ -330,14 +295,14 @@ validate_http01(struct validator *v, const char *name, const char *token, const 
 	strcpy(j->host, name);
 	snprintf(j->target, sizeof(j->target), "/.well-known/acme-challenge/%s", token);
 	strcpy(j->keyauth, keyauth);
-	j->port = v->port;
+	j->port = v->http01_port;
 	j->cb = cb;
 	j->arg = arg;
-	j->next = v->pending;
-	if (v->pending)
-		v->pending->prev = j;
-	v->pending = j;
-	v->npending++;
+	j->next = v->http01_pending;
+	if (v->http01_pending)
+		v->http01_pending->prev = j;
+	v->http01_pending = j;
+	v->http01_npending++;
 	if (v->res == NULL) {
 		struct timeval tv = { 0, 0 };
 		j->timer = evtimer_new(v->base, fail_later_cb, j);

@@ -1,0 +1,47 @@
+/*
+ * The validator: one per process, created at start from the config. It holds
+ * what every validation method needs (event base, resolver, ports) and frees
+ * the methods' running validations when it goes.
+ */
+#include <stdlib.h>
+
+#include "util/config.h"
+#include "util/err.h"
+#include "util/log.h"
+#include "validate/resolver.h"
+#include "validate/validate.h"
+#include "validate/validate_int.h"
+
+int
+validator_new(struct validator **out, struct event_base *base, const struct config *cfg)
+{
+	struct validator *v = calloc(1, sizeof(*v));
+	int rc;
+
+	if (v == NULL)
+		return ERR_NOMEM;
+	v->base = base;
+	v->http01_port = cfg->http01_port;
+	if (cfg->has_resolver) {
+		rc = resolver_new(&v->res, base, (const struct sockaddr *)&cfg->resolver.ss,
+		    cfg->resolver.len, 2000, 2);
+		if (rc != 0) {
+			free(v);
+			return rc;
+		}
+	} else {
+		log_warn("validate: no 'resolver' configured: challenges cannot be validated");
+	}
+	*out = v;
+	return 0;
+}
+
+void
+validator_free(struct validator *v)
+{
+	if (v == NULL)
+		return;
+	http01_cancel_all(v);
+	resolver_free(v->res);
+	free(v);
+}
