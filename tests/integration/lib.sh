@@ -125,6 +125,34 @@ CONF
 	CA=$T/var/tls/ca.pem
 }
 
+# The UPKI tests that run the simulator without the rest of the stack set
+# D (its directory), PORT (its RA listener) and SIMURL (its public listener).
+# sim_get PATH / sim_post PATH BODY: its control API; jget EXPR: EXPR of the
+# JSON on stdin (d), printed; sim_apps CN: applications made for CN (not
+# revocations).
+sim_get() { curl -sS --cacert "$D/web-ca.pem" "$SIMURL$1"; }
+sim_post() { curl -sS --cacert "$D/web-ca.pem" -d "$2" "$SIMURL$1"; }
+jget() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
+sim_apps() { sim_get /_sim/state | jget "len([a for a in d['apps'] if a['dn'].startswith('CN=$1,') and a['type']!=3])"; }
+
+# sim_gw_conf CHAIN: the gateway's UPKI lines for that simulator, with CHAIN
+# as upki_chain and Example University's institution record.
+sim_gw_conf() {
+	cat <<CONF
+upki_url = https://127.0.0.1:$PORT/upki-odcert
+upki_ca = $D/web-ca.pem
+upki_client_cert = $D/ra.pem
+upki_client_key = $D/ra-key.pem
+upki_chain = $1
+upki_org = Example University
+upki_state = Aichi
+upki_locality = Nagoya
+upki_admin_name = Yamada Taro
+upki_admin_dept = ICT Center
+upki_admin_email = taro@example.ac.jp
+CONF
+}
+
 # sim_state: the simulator's counters (JSON) from its public listener.
 sim_state() {
 	curl -s --cacert "$SIMDIR/web-ca.pem" "https://127.0.0.1:$SIM_PUBPORT/_sim/state"
