@@ -351,13 +351,13 @@ caa_records_text(const struct resolver_caa *rrs, int n, char *buf, size_t sz)
 		snprintf(num, sizeof(num), "%s%u ", i > 0 ? "; " : "", rrs[i].flags & 0xffu);
 		if (text_put(buf, sz, &pos, num, strlen(num), 0) != 0 ||
 		    text_put(buf, sz, &pos, rrs[i].tag, rrs[i].tag_len, 1) != 0 ||
-		    text_put(buf, sz, &pos, " \"", 2, 0) != 0 ||
+		    text_put(buf, sz, &pos, STR_LIT(" \""), 0) != 0 ||
 		    text_put(buf, sz, &pos, rrs[i].value, rrs[i].value_len, 1) != 0 ||
-		    text_put(buf, sz, &pos, "\"", 1, 0) != 0) {
+		    text_put(buf, sz, &pos, STR_LIT("\""), 0) != 0) {
 			if (sz >= 4) {
 				if (pos > sz - 4)
 					pos = sz - 4;
-				memcpy(buf + pos, "...", 3);
+				memcpy(buf + pos, STR_LIT("..."));
 				pos += 3;
 			}
 			break;
