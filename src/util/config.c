@@ -75,6 +75,9 @@ static const struct cfg_key cfg_keys[] = {
 	INT("limit_failed_validations_per_day", limit_failed_validations_per_day, 0, 1000000),
 	/* httpd */
 	INT("http_max_conns_per_addr", http_max_conns_per_addr, 1, 65536),
+	/* CAA */
+	STR("caa_identities", caa_identities),
+	INT("caa_max_age", caa_max_age_s, 0, 28800),
 };
 
 void
@@ -107,6 +110,8 @@ config_defaults(struct config *cfg)
 	cfg->sweep_interval_s = 60;
 	cfg->limit_orders_per_hour = 300;
 	cfg->limit_failed_validations_per_day = 20;
+	snprintf(cfg->caa_identities, sizeof(cfg->caa_identities), "secomtrust.net");
+	cfg->caa_max_age_s = CONFIG_ACME_CAA_MAX_AGE_S;
 }
 
 int

@@ -82,6 +82,9 @@ struct config {
 	int limit_failed_validations_per_day; /* then no orders or challenges that day; 0: off */
 	/* httpd: connections one client address may hold on the ACME listener. */
 	int http_max_conns_per_addr;
+	/* CAA (validate/caa.c): issuer domains that count as ours; re-check age at finalize. */
+	char caa_identities[CONFIG_STR_MAX];
+	int caa_max_age_s;
 };
 
 /* Fill cfg with the embedded defaults (loopback listener, data under ./var). */

@@ -79,7 +79,8 @@ finish() {
 }
 
 # stack_start [sim serve options...]: the UPKI simulator, a DNS server that
-# answers every name with 127.0.0.1, and the gateway configured for both.
+# answers every name with 127.0.0.1 (unless STACK_DNS_PORT names the test's
+# own, already running), and the gateway configured for both.
 # Sets GW_PORT URL CA SIMDIR HTTP01_PORT EAB_KID EAB_HMAC and PID_gw/PID_sim/PID_dns.
 # Extra gateway config lines can be put in $T/gw.extra before calling.
 stack_start() {
@@ -87,10 +88,11 @@ stack_start() {
 	SIMDIR=$T/sim
 	[ -f "$SIMDIR/sim.conf" ] || "$SIM" init "$SIMDIR" --institution-o "Example University" \
 		--st Aichi --l Nagoya --domains example.ac.jp >/dev/null || return 1
-	simport=$(free_port); dnsport=$(free_port); GW_PORT=$(free_port); HTTP01_PORT=$(free_port)
+	simport=$(free_port); dnsport=${STACK_DNS_PORT:-$(free_port)}; GW_PORT=$(free_port); HTTP01_PORT=$(free_port)
 	SIM_PUBPORT=$(free_port)
 	start_bg sim "$SIM" serve "$SIMDIR" --listen "127.0.0.1:$simport" --public-listen "127.0.0.1:$SIM_PUBPORT" "$@"
-	start_bg dns pebble-challtestsrv -defaultIPv6 "" -defaultIPv4 127.0.0.1 -dns01 "127.0.0.1:$dnsport" \
+	# STACK_DNS_PORT: the test runs its own DNS server there (t_acme_caa.sh)
+	[ -n "${STACK_DNS_PORT:-}" ] || start_bg dns pebble-challtestsrv -defaultIPv6 "" -defaultIPv4 127.0.0.1 -dns01 "127.0.0.1:$dnsport" \
 		-http01 "" -https01 "" -tlsalpn01 "" -management "127.0.0.1:$(free_port)"
 	cat "$SIMDIR/chain-rsa.pem" "$SIMDIR/chain-ecc.pem" >"$T/upki-chain.pem"
 	cat >"$T/gw.conf" <<CONF
