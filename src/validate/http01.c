@@ -1,8 +1,13 @@
 /*
  * http-01 validation (RFC 8555 §8.3) on the reactor: resolve the name with the
- * configured resolver only, GET the token from each address in turn, follow a
- * bounded number of plain-HTTP redirects, retry connection failures a few
- * times, and compare the body with the key authorization.
+ * configured resolver only, check every address against the filter
+ * (netfilter.c) before connecting, GET the token from each allowed address in
+ * turn, follow at most V01_REDIRECTS redirects (http or https, ports 80/443 or
+ * http01_port, relative Locations resolved, https without certificate checks:
+ * the client proves control by the body, not by a certificate), retry
+ * connection failures a few times, and compare the body with the key
+ * authorization. Errors name the URL, the address and the status, with at
+ * most V01_EXCERPT sanitized body bytes.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -10,10 +15,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <event2/event.h>
 
 #include "http/client.h"
+#include "tls/tls.h"
 #include "util/config.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -24,10 +31,11 @@
 
 #define V01_TRIES 3               /* rounds over all addresses */
 #define V01_RETRY_MS 1000
-#define V01_REDIRECTS 3
+#define V01_REDIRECTS 10          /* hops after the first request */
 #define V01_TIMEOUT_MS 10000
 #define V01_BODY_MAX 8192
 #define V01_MAX_PENDING 512
+#define V01_EXCERPT 32            /* body bytes quoted in an error */
 
 struct v01;
 
@@ -38,14 +46,16 @@ struct v01 {
 	char host[254];              /* host of the current URL (after redirects) */
 	char target[600];
 	int port;
+	int https;                   /* the current URL is https:// */
 	char keyauth[200];
 	validate_cb cb;
 	void *arg;
 	struct sockaddr_storage addrs[RESOLVER_MAX_ADDRS];
-	int naddrs, idx, round, redirects;
+	int naddrs, idx, round, redirects, ndenied;
 	struct http_client *hc;
 	struct event *timer;
-	char last_err[512];
+	char last_err[640];
+	char peer[INET6_ADDRSTRLEN + 8];   /* address of the current exchange, for errors */
 };
 
 static void
@@ -72,6 +82,47 @@ http01_cancel_all(struct validator *v)
 {
 	while (v->http01_pending != NULL)
 		v01_free(v->http01_pending);
+	tls_client_free(v->http01_tls);
+	v->http01_tls = NULL;
+}
+
+/* "scheme://host[:port]" of the current URL into buf (port only when not the default). */
+static const char *
+v01_origin(const struct v01 *j, char *buf, size_t cap)
+{
+	const char *sch = j->https ? "https" : "http";
+	int def = j->https ? 443 : 80;
+	int v6 = strchr(j->host, ':') != NULL;
+
+	if (j->port == def)
+		snprintf(buf, cap, "%s://%s%.200s%s", sch, v6 ? "[" : "", j->host, v6 ? "]" : "");
+	else
+		snprintf(buf, cap, "%s://%s%.200s%s:%d", sch, v6 ? "[" : "", j->host, v6 ? "]" : "",
+		    j->port);
+	return buf;
+}
+
+/* At most V01_EXCERPT bytes of p, quoted; anything but plain URL-ish ASCII becomes '?'. */
+static const char *
+v01_excerpt(const unsigned char *p, size_t n, char *buf, size_t cap)
+{
+	size_t k = 0, i;
+
+	if (cap < V01_EXCERPT + 6)
+		return "";
+	buf[k++] = '"';
+	for (i = 0; i < n && i < V01_EXCERPT; i++) {
+		unsigned char c = p[i];
+		buf[k++] = ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    strchr(" ._~+/=:-", c) != NULL) && c != '\0' ? (char)c : '?';
+	}
+	buf[k++] = '"';
+	if (n > V01_EXCERPT) {
+		memcpy(buf + k, STR_LIT("..."));
+		k += 3;
+	}
+	buf[k] = '\0';
+	return buf;
 }
 
 static void
@@ -105,6 +156,19 @@ finish(struct v01 *j, int ok, const char *type, const char *fmt, ...)
 static void try_addr(struct v01 *j);
 static void resolve(struct v01 *j);
 
+/* Run cb(j) after tv on j's one timer (one wait at a time). 0 or ERR_NOMEM. */
+static int
+v01_later(struct v01 *j, event_callback_fn cb, const struct timeval *tv)
+{
+	if (j->timer == NULL)
+		j->timer = evtimer_new(j->v->base, cb, j);
+	else if (evtimer_assign(j->timer, j->v->base, cb, j) != 0)
+		return ERR_NOMEM;
+	if (j->timer == NULL || evtimer_add(j->timer, tv) != 0)
+		return ERR_NOMEM;
+	return 0;
+}
+
 static void
 retry_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -123,75 +187,187 @@ next_addr(struct v01 *j)
 		try_addr(j);
 		return;
 	}
+	if (j->ndenied == j->naddrs) {
+		/* Waiting would not change the answer: every address is refused by policy. */
+		finish(j, 0, "connection", "%s", j->last_err);
+		return;
+	}
 	if (++j->round >= V01_TRIES) {
 		finish(j, 0, "connection", "%s", j->last_err);
 		return;
 	}
 	j->idx = 0;
-	if (j->timer == NULL)
-		j->timer = evtimer_new(j->v->base, retry_cb, j);
-	if (j->timer == NULL || evtimer_add(j->timer, &tv) != 0)
+	if (v01_later(j, retry_cb, &tv) != 0)
 		finish(j, 0, "serverInternal", "out of memory while validating %s", j->name);
 }
 
-/* "http://host[:port]/path" -> host, port, target; 0 or ERR_UNSUPPORTED. */
+/* A host name (letters, digits, '-', '_', '.') or an IP literal: 1 if acceptable. */
 static int
-parse_location(struct v01 *j, const char *loc)
+host_ok(const char *h, size_t n)
 {
-	const char *h, *slash, *colon;
-	size_t hl;
-	long port = 80;
-
-	if (strncmp(loc, STR_LIT("http://")) != 0)
-		return ERR_UNSUPPORTED;
-	h = loc + 7;
-	slash = strchr(h, '/');
-	hl = slash ? (size_t)(slash - h) : strlen(h);
-	colon = memchr(h, ':', hl);
-	if (colon != NULL) {
-		port = strtol(colon + 1, NULL, 10);
-		hl = (size_t)(colon - h);
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)h[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '_' || c == '.' || c == ':'))
+			return 0;
 	}
-	if (hl == 0 || hl >= sizeof(j->host) || (port != 80 && port != j->v->http01_port))
+	return 1;
+}
+
+/*
+ * The redirect target loc, resolved against the current URL (RFC 3986 §5.2,
+ * without dot-segment removal: the path stays on the same host), into j->https,
+ * host, port and target. 0, or ERR_UNSUPPORTED with why set.
+ */
+static int
+parse_location(struct v01 *j, const char *loc, char *why, size_t cap)
+{
+	char url[sizeof(j->target)], host[sizeof(j->host)], target[sizeof(j->target)];
+	const char *p, *auth, *path, *colon;
+	size_t n, hl;
+	int https = j->https, port = j->port;
+	long lp;
+	char *end;
+
+	n = strcspn(loc, "#");
+	if (n >= sizeof(url)) {
+		snprintf(why, cap, "the Location is longer than %zu bytes", sizeof(url) - 1);
 		return ERR_UNSUPPORTED;
-	memcpy(j->host, h, hl);
-	j->host[hl] = '\0';
-	j->port = (int)port;
-	str_copy(j->target, sizeof(j->target), slash ? slash : "/");
+	}
+	memcpy(url, loc, n);
+	url[n] = '\0';
+	for (p = url; *p; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f) {
+			snprintf(why, cap, "the Location has spaces, control or non-ASCII bytes");
+			return ERR_UNSUPPORTED;
+		}
+	str_copy(host, sizeof(host), j->host);
+	if (strncasecmp(url, STR_LIT("http://")) == 0 || strncasecmp(url, STR_LIT("https://")) == 0) {
+		https = url[4] == 's' || url[4] == 'S';
+		auth = url + (https ? sizeof("https://") : sizeof("http://")) - 1;
+	} else if (url[0] == '/' && url[1] == '/') {
+		auth = url + 2;
+	} else if (url[strcspn(url, ":/?")] == ':') {
+		snprintf(why, cap, "only http:// and https:// redirects are followed");
+		return ERR_UNSUPPORTED;
+	} else {
+		auth = NULL;
+	}
+	if (auth != NULL) {
+		path = auth + strcspn(auth, "/?");
+		hl = (size_t)(path - auth);
+		if (memchr(auth, '@', hl) != NULL) {
+			snprintf(why, cap, "a Location with user information is not followed");
+			return ERR_UNSUPPORTED;
+		}
+		if (hl > 0 && auth[0] == '[') {
+			const char *rb = memchr(auth, ']', hl);
+			if (rb == NULL)
+				goto bad_host;
+			colon = rb + 1 < path && rb[1] == ':' ? rb + 1 : NULL;
+			if (rb + 1 < path && colon == NULL)
+				goto bad_host;
+			n = (size_t)(rb - auth - 1);
+			if (n == 0 || n >= sizeof(host) || !host_ok(auth + 1, n))
+				goto bad_host;
+			memcpy(host, auth + 1, n);
+		} else {
+			colon = memchr(auth, ':', hl);
+			n = colon ? (size_t)(colon - auth) : hl;
+			if (n >= sizeof(host) || !host_ok(auth, n) || memchr(auth, ':', n) != NULL)
+				goto bad_host;
+			memcpy(host, auth, n);
+		}
+		host[n] = '\0';
+		if (n > 1 && host[n - 1] == '.')
+			host[n - 1] = '\0';
+		port = https ? 443 : 80;
+		if (colon != NULL && colon + 1 < path) {
+			lp = strtol(colon + 1, &end, 10);
+			if (end != path || lp < 1 || lp > 65535 || colon[1] < '0' || colon[1] > '9')
+				goto bad_host;
+			port = (int)lp;
+		}
+		snprintf(target, sizeof(target), "%s%s", path[0] == '/' ? "" : "/", path);
+	} else if (url[0] == '/') {
+		str_copy(target, sizeof(target), url);
+	} else {
+		/* Relative: replace what follows the last '/' of the current path (before any '?'). */
+		size_t dir = strcspn(j->target, "?");
+		if (url[0] == '?') {
+			n = dir;
+		} else {
+			while (dir > 0 && j->target[dir - 1] != '/')
+				dir--;
+			n = dir;
+		}
+		if (n + strlen(url) >= sizeof(target)) {
+			snprintf(why, cap, "the resolved Location is too long");
+			return ERR_UNSUPPORTED;
+		}
+		memcpy(target, j->target, n);
+		strcpy(target + n, url);
+	}
+	/* RFC 8555 §8.3 / §10.2: only the standard ports (and the one set for tests). */
+	if (port != (https ? 443 : 80) && port != j->v->http01_port) {
+		snprintf(why, cap, "redirects to port %d are not followed (only 80 for http, 443 for "
+		    "https, or http01_port %d)", port, j->v->http01_port);
+		return ERR_UNSUPPORTED;
+	}
+	j->https = https;
+	j->port = port;
+	str_copy(j->host, sizeof(j->host), host);
+	str_copy(j->target, sizeof(j->target), target);
 	return 0;
+bad_host:
+	snprintf(why, cap, "the Location has no usable host[:port]");
+	return ERR_UNSUPPORTED;
+}
+
+static int
+is_redirect(int status)
+{
+	return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
 
 static void
 on_done(void *arg, int rc, const struct http_client_resp *resp)
 {
 	struct v01 *j = arg;
+	char url[300], why[200], ex[V01_EXCERPT + 8];
 	size_t n;
 	const char *loc;
 
 	j->hc = NULL;
+	v01_origin(j, url, sizeof(url));
 	if (rc != 0) {
-		snprintf(j->last_err, sizeof(j->last_err), "cannot fetch http://%.200s:%d%.200s: %s", j->host,
-		    j->port, j->target, err_str(rc));
+		snprintf(j->last_err, sizeof(j->last_err), "cannot fetch %.200s%.150s from %s: %s", url,
+		    j->target, j->peer, rc == ERR_TLS && resp->tls_error != 0 ?
+		    tls_error_name(resp->tls_error) : err_str(rc));
 		next_addr(j);
 		return;
 	}
-	if (resp->status >= 300 && resp->status < 400 &&
-	    (loc = http_client_resp_header(resp, "location")) != NULL) {
+	if (is_redirect(resp->status) && (loc = http_client_resp_header(resp, "location")) != NULL) {
 		if (++j->redirects > V01_REDIRECTS) {
-			finish(j, 0, "connection", "too many redirects from http://%s%s", j->name, j->target);
+			finish(j, 0, "connection", "more than %d redirects; the last, from %s%.200s (%s), "
+			    "answered HTTP %d", V01_REDIRECTS, url, j->target, j->peer, resp->status);
 			return;
 		}
-		if (parse_location(j, loc) != 0) {
-			finish(j, 0, "connection", "redirect to an unsupported URL (only http:// on port 80 "
-			    "is followed): %.200s", loc);
+		if (parse_location(j, loc, why, sizeof(why)) != 0) {
+			finish(j, 0, "connection", "%s%.200s (%s) answered HTTP %d with a redirect that is "
+			    "not followed: %s", url, j->target, j->peer, resp->status, why);
 			return;
 		}
+		log_debug("validate: http-01 %s: %s%.200s (%s) redirects (%d) to %s",
+		    j->name, url, j->target, j->peer, resp->status, v01_origin(j, url, sizeof(url)));
 		resolve(j);
 		return;
 	}
 	if (resp->status != 200) {
-		finish(j, 0, "unauthorized", "http://%s%s answered HTTP %d, not the key authorization",
-		    j->host, j->target, resp->status);
+		finish(j, 0, "unauthorized", "%s%.200s (%s) answered HTTP %d, not the key authorization",
+		    url, j->target, j->peer, resp->status);
 		return;
 	}
 	n = resp->body_len;
@@ -199,8 +375,9 @@ on_done(void *arg, int rc, const struct http_client_resp *resp)
 	    resp->body[n - 1] == '\r' || resp->body[n - 1] == '\n'))
 		n--;
 	if (n != strlen(j->keyauth) || memcmp(resp->body, j->keyauth, n) != 0) {
-		finish(j, 0, "incorrectResponse", "http://%s%s answered %.80s instead of the key "
-		    "authorization %s", j->host, j->target, (const char *)resp->body, j->keyauth);
+		finish(j, 0, "incorrectResponse", "%s%.200s (%s) answered HTTP 200 with %zu bytes "
+		    "starting %s instead of the key authorization %s", url, j->target, j->peer,
+		    resp->body_len, v01_excerpt(resp->body, resp->body_len, ex, sizeof(ex)), j->keyauth);
 		return;
 	}
 	finish(j, 1, NULL, " ");
@@ -211,20 +388,41 @@ try_addr(struct v01 *j)
 {
 	struct http_client_req rq;
 	struct sockaddr_storage sa = j->addrs[j->idx];
-	char host[270];
+	socklen_t sl = sa.ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+	char host[270], a[INET6_ADDRSTRLEN], why[200], url[300];
 	int rc;
 
 	if (sa.ss_family == AF_INET)
 		((struct sockaddr_in *)&sa)->sin_port = htons((unsigned short)j->port);
 	else
 		((struct sockaddr_in6 *)&sa)->sin6_port = htons((unsigned short)j->port);
-	if (j->port == 80)
-		snprintf(host, sizeof(host), "%s", j->host);
+	validate_addr_str((const struct sockaddr *)&sa, a, sizeof(a));
+	snprintf(j->peer, sizeof(j->peer), sa.ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d", a, j->port);
+	if (validate_addr_check(j->v, (const struct sockaddr *)&sa, sl, why, sizeof(why)) != 0) {
+		/* Before any socket exists: nothing is sent to a denied address. */
+		log_info("validate: http-01 %s: not connecting to %s for %s: %s", j->name, j->peer,
+		    j->host, why);
+		snprintf(j->last_err, sizeof(j->last_err), "%.150s%.100s resolves to %s, which is not "
+		    "contacted: %.180s", v01_origin(j, url, sizeof(url)), j->target, j->peer, why);
+		j->ndenied++;
+		next_addr(j);
+		return;
+	}
+	if (j->https && j->v->http01_tls == NULL &&
+	    (rc = tls_client_new_insecure(&j->v->http01_tls)) != 0) {
+		finish(j, 0, "serverInternal", "cannot set up TLS for %s: %s", j->host, err_str(rc));
+		return;
+	}
+	if (j->port == (j->https ? 443 : 80))
+		snprintf(host, sizeof(host), strchr(j->host, ':') ? "[%s]" : "%s", j->host);
 	else
-		snprintf(host, sizeof(host), "%s:%d", j->host, j->port);
+		snprintf(host, sizeof(host), strchr(j->host, ':') ? "[%s]:%d" : "%s:%d", j->host, j->port);
 	memset(&rq, 0, sizeof(rq));
 	rq.addr = (const struct sockaddr *)&sa;
-	rq.addrlen = sa.ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+	rq.addrlen = sl;
+	rq.tls = j->https ? j->v->http01_tls : NULL;
+	rq.sni = j->https && strchr(j->host, ':') == NULL && inet_pton(AF_INET, j->host, a) != 1 ?
+	    j->host : NULL;
 	rq.method = "GET";
 	rq.host = host;
 	rq.target = j->target;
@@ -234,7 +432,8 @@ try_addr(struct v01 *j)
 	rq.arg = j;
 	rc = http_client_start(j->v->base, &rq, &j->hc);
 	if (rc != 0) {
-		snprintf(j->last_err, sizeof(j->last_err), "cannot connect to %.200s: %s", host, err_str(rc));
+		snprintf(j->last_err, sizeof(j->last_err), "cannot connect to %s (%s): %s", host, j->peer,
+		    err_str(rc));
 		next_addr(j);
 	}
 }
@@ -250,17 +449,41 @@ resolved(void *arg, int rc, const struct sockaddr_storage *addrs, int n)
 		return;
 	}
 	j->naddrs = n > RESOLVER_MAX_ADDRS ? RESOLVER_MAX_ADDRS : n;
-	memcpy(j->addrs, addrs, sizeof(addrs[0]) * (size_t)j->naddrs);
+	memmove(j->addrs, addrs, sizeof(addrs[0]) * (size_t)j->naddrs);
 	j->idx = 0;
 	j->round = 0;
+	j->ndenied = 0;
 	try_addr(j);
 }
 
 static void
+literal_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct v01 *j = arg;
+
+	(void)fd;
+	(void)what;
+	resolved(j, 0, j->addrs, 1);
+}
+
+/* Look up j->host (an IP literal of a redirect needs no lookup); the answer comes later. */
+static void
 resolve(struct v01 *j)
 {
-	int rc = resolver_addrs(j->v->res, j->host, resolved, j);
+	struct sockaddr_in *in4 = (struct sockaddr_in *)&j->addrs[0];
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&j->addrs[0];
+	struct timeval tv = { 0, 0 };
+	int rc;
 
+	memset(&j->addrs[0], 0, sizeof(j->addrs[0]));
+	if (inet_pton(AF_INET, j->host, &in4->sin_addr) == 1 ||
+	    inet_pton(AF_INET6, j->host, &in6->sin6_addr) == 1) {
+		j->addrs[0].ss_family = strchr(j->host, ':') ? AF_INET6 : AF_INET;
+		if (v01_later(j, literal_cb, &tv) != 0)
+			finish(j, 0, "serverInternal", "out of memory while validating %s", j->name);
+		return;
+	}
+	rc = resolver_addrs(j->v->res, j->host, resolved, j);
 	if (rc != 0)
 		finish(j, 0, "dns", "cannot resolve %s: %s", j->host, err_str(rc));
 }

@@ -22,6 +22,7 @@ validator_new(struct validator **out, struct event_base *base, const struct conf
 		return ERR_NOMEM;
 	v->base = base;
 	v->http01_port = cfg->http01_port;
+	netfilter_setup(v, cfg);
 	if (cfg->has_resolver) {
 		rc = resolver_new(&v->res, base, (const struct sockaddr *)&cfg->resolver.ss,
 		    cfg->resolver.len, 2000, 2);
