@@ -54,7 +54,8 @@ struct v01 {
 	int naddrs, idx, round, redirects, ndenied;
 	struct http_client *hc;
 	struct event *timer;
-	char last_err[640];
+	char last_err[640];          /* this hop's last connection failure */
+	char deny_err[640];          /* this hop's last address refused by the filter */
 	char peer[INET6_ADDRSTRLEN + 8];   /* address of the current exchange, for errors */
 };
 
@@ -189,7 +190,7 @@ next_addr(struct v01 *j)
 	}
 	if (j->ndenied == j->naddrs) {
 		/* Waiting would not change the answer: every address is refused by policy. */
-		finish(j, 0, "connection", "%s", j->last_err);
+		finish(j, 0, "connection", "%s", j->deny_err);
 		return;
 	}
 	if (++j->round >= V01_TRIES) {
@@ -197,6 +198,7 @@ next_addr(struct v01 *j)
 		return;
 	}
 	j->idx = 0;
+	j->ndenied = 0;
 	if (v01_later(j, retry_cb, &tv) != 0)
 		finish(j, 0, "serverInternal", "out of memory while validating %s", j->name);
 }
@@ -402,7 +404,7 @@ try_addr(struct v01 *j)
 		/* Before any socket exists: nothing is sent to a denied address. */
 		log_info("validate: http-01 %s: not connecting to %s for %s: %s", j->name, j->peer,
 		    j->host, why);
-		snprintf(j->last_err, sizeof(j->last_err), "%.150s%.100s resolves to %s, which is not "
+		snprintf(j->deny_err, sizeof(j->deny_err), "%.150s%.100s resolves to %s, which is not "
 		    "contacted: %.180s", v01_origin(j, url, sizeof(url)), j->target, j->peer, why);
 		j->ndenied++;
 		next_addr(j);
@@ -453,6 +455,7 @@ resolved(void *arg, int rc, const struct sockaddr_storage *addrs, int n)
 	j->idx = 0;
 	j->round = 0;
 	j->ndenied = 0;
+	j->last_err[0] = j->deny_err[0] = '\0';
 	try_addr(j);
 }
 

@@ -316,4 +316,65 @@ check_eq "reading the authorization and the challenge starts nothing" 0 "$(field
 check_eq "... the challenge stays pending" pending "$(field before_status)"
 check_eq "POST {} starts it: valid" valid "$(field late_status)"
 check_eq "... after exactly one request" 1 "$(field after_post)"
+
+# =============================================================================
+# Item 5: a valid authorization is reused only within its lifetime (Kconfig
+# ACME_AUTHZ_LIFETIME_S, 30 days, and with at least an hour left), and an
+# order whose reused authorization expires before finalize becomes invalid.
+# The gateway's wall clock is moved with UPKI_CLOCK_OFFSET (platform/host).
+# =============================================================================
+LIFE=2592000
+py reuse0 <<'PY'
+from safe import *
+resp = Responder(H01)
+dns("a", "reuse.example.ac.jp", ["127.0.0.2"])
+tok, ka, ch, az = prepare("reuse.example.ac.jp")
+resp.answer(PRE + tok, ka)
+run({"reuse.example.ac.jp": (ch, az)})
+o = s.new_order("v", ["reuse.example.ac.jp"]).expect(201)
+print("first_authz=%s" % az)
+print("same_now=%s %s" % (o.json()["authorizations"][0] == az, o.json()["status"]))
+PY
+AZ1=$(field first_authz)
+check_eq "validated" valid "$(field reuse_status)"
+check_eq "a new order at once reuses the valid authorization and is ready" "True ready" "$(field same_now)"
+
+# restart_at OFFSET: the gateway again, its wall clock OFFSET seconds ahead.
+restart_at() {
+	stop_pid "$PID_gw"
+	UPKI_CLOCK_OFFSET=$1 gateway_start gw "$T/gw.conf"
+}
+order_at() {   # order_at TAG: a new order for reuse.example.ac.jp; prints TAG_same, TAG_status
+	py "$1" "$AZ1" "$1" <<'PY'
+import sys
+from safe import *
+o = s.new_order("v", ["reuse.example.ac.jp"], save_as=sys.argv[2]).expect(201)
+print("%s_same=%s" % (sys.argv[2], o.json()["authorizations"][0] == sys.argv[1]))
+print("%s_status=%s" % (sys.argv[2], o.json()["status"]))
+PY
+}
+check "gateway restarts 2 h before the authorization expires" restart_at $((LIFE - 7200))
+order_at late2h
+check_eq "... reused" True "$(field late2h_same)"
+check_eq "... order ready" ready "$(field late2h_status)"
+check "gateway restarts 30 min before it expires" restart_at $((LIFE - 1800))
+order_at late30m
+check_eq "... not reused with less than an hour left" False "$(field late30m_same)"
+check_eq "... a new pending authorization" pending "$(field late30m_status)"
+check "gateway restarts 1 min after it expired" restart_at $((LIFE + 60))
+py expired "$AZ1" <<'PY'
+import sys
+from safe import *
+o = s.post_as("v", s.order("late2h")["url"], None).expect(200).json()
+print("o_status=%s" % o["status"])
+print("o_detail=%s" % (o.get("error") or {}).get("detail", ""))
+print("az_status=%s" % s.post_as("v", sys.argv[1], None).expect(200).json()["status"])
+n = s.new_order("v", ["reuse.example.ac.jp"]).expect(201).json()
+print("new_same=%s %s" % (n["authorizations"][0] == sys.argv[1], n["status"]))
+PY
+check_eq "the order that reused it is invalid now, before finalize" invalid "$(field o_status)"
+check_match "... saying its authorization expired" "authorization for reuse\.example\.ac\.jp is expired" \
+	"$(field o_detail)"
+check_eq "the authorization reads as expired" expired "$(field az_status)"
+check_eq "a new order gets a new pending authorization" "False pending" "$(field new_same)"
 finish
