@@ -28,7 +28,7 @@ data_dir = $T/var
 log_level = 3
 resolver = 127.0.0.1:$DNSPORT
 http01_port = $H01
-validation_allow_nets = 127.0.0.2/32, 127.0.0.3/32
+validation_allow_nets = 127.0.0.2/32, 127.0.0.3/32, 127.0.0.4/32
 eab_required = no
 limit_failed_validations_per_day = 0
 CONF
@@ -111,6 +111,39 @@ class Responder:
         self.routes[path] = (status, {"Location": to}, b"")
     def answer(self, path, body):
         self.routes[path] = (200, {"Content-Type": "text/plain"}, body)
+
+class Refuser:
+    """TLS on (addr, port) that wants a client certificate: the handshake ends in an alert."""
+    def __init__(self, addr, port):
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(os.environ["H01_CERT"], os.environ["H01_KEY"])
+        self.ctx.verify_mode = ssl.CERT_REQUIRED
+        self.ctx.load_verify_locations(os.environ["H01_CERT"])
+        self.n = 0
+        self.s = socket.socket()
+        self.s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.s.bind((addr, port))
+        self.s.listen(16)
+        threading.Thread(target=self.loop, daemon=True).start()
+    def loop(self):
+        while True:
+            try:
+                c, _ = self.s.accept()
+            except OSError:
+                return
+            self.n += 1
+            keep = c.dup()    # as most servers do: the alert is sent, the peer closes first
+            try:
+                self.ctx.wrap_socket(c, server_side=True).close()
+            except (OSError, ssl.SSLError):
+                c.close()
+            keep.settimeout(5)
+            try:
+                while keep.recv(4096):
+                    pass
+            except OSError:
+                pass
+            keep.close()
 
 s = Session.from_env()
 if "v" not in s.state["accounts"]:
@@ -229,7 +262,9 @@ other = Counter("127.0.0.2", int(os.environ["OTHER"]))
 resp = Responder(H01)
 cases = {}
 dns("a", "lo.example.ac.jp", ["127.0.0.1"])
-for n in ("rdeny", "rip", "rmap", "rport", "rftp", "r11", "r10", "rrel", "rabs", "rtls"):
+refuser = Refuser("127.0.0.4", H01)
+dns("a", "alert.example.ac.jp", ["127.0.0.4"])
+for n in ("rdeny", "rip", "rmap", "rport", "rftp", "r11", "r10", "rrel", "rabs", "rtls", "ralert"):
     name = n + ".example.ac.jp"
     dns("a", name, ["127.0.0.2"])
     tok, ka, ch, az = prepare(name)
@@ -256,6 +291,8 @@ for n in ("rdeny", "rip", "rmap", "rport", "rftp", "r11", "r10", "rrel", "rabs",
     elif n == "rabs":
         resp.redirect(p, "/elsewhere/" + tok, 308)
         resp.answer("/elsewhere/" + tok, ka)
+    elif n == "ralert":
+        resp.redirect(p, "https://alert.example.ac.jp:%d/x" % H01)
     elif n == "rtls":
         resp.redirect(p, "https://%s:%d/tls/%s" % (name, H01, tok))
         resp.answer("/tls/" + tok, ka)
@@ -263,6 +300,7 @@ run(cases)
 print("lo4_accepts=%d" % lo4.n)
 print("other_accepts=%d" % other.n)
 print("tls_hops=%d" % len([x for x in resp.seen if x[1]]))
+print("refuser_accepts=%d" % refuser.n)
 print("tls_host=%s" % ";".join(x[2] for x in resp.seen if x[1]))
 PY
 check_eq "redirect to a name of a denied address: invalid" invalid "$(field rdeny_status)"
@@ -288,6 +326,10 @@ check_eq "absolute-path Location: valid" valid "$(field rabs_status)"
 check_eq "https hop with a self-signed certificate: valid" valid "$(field rtls_status)"
 check_eq "... one TLS request was served" 1 "$(field tls_hops)"
 check_eq "... with the name and port in Host" "rtls.example.ac.jp:$H01" "$(field tls_host)"
+check_eq "https hop whose server ends the handshake with an alert: invalid" invalid "$(field ralert_status)"
+check_match "... the error names the address and the TLS alert" \
+	"https://alert\.example\.ac\.jp:$H01/x from 127\.0\.0\.4:$H01: .*alert [0-9]+" "$(field ralert_detail)"
+check_match "... tried a bounded number of times (3 rounds)" "^[1-3]$" "$(field refuser_accepts)"
 
 # =============================================================================
 # Item 5: validation starts only with the client's POST {} to the challenge.
