@@ -25,6 +25,7 @@
 #include "util/err.h"
 #include "util/log.h"
 #include "util/str.h"
+#include "validate/http01_url.h"
 #include "validate/resolver.h"
 #include "validate/validate.h"
 #include "validate/validate_int.h"
@@ -43,10 +44,7 @@ struct v01 {
 	struct validator *v;
 	struct v01 *prev, *next;
 	char name[254];              /* the identifier */
-	char host[254];              /* host of the current URL (after redirects) */
-	char target[600];
-	int port;
-	int https;                   /* the current URL is https:// */
+	struct http01_url u;         /* the current URL (after redirects) */
 	char keyauth[200];
 	validate_cb cb;
 	void *arg;
@@ -91,15 +89,15 @@ http01_cancel_all(struct validator *v)
 static const char *
 v01_origin(const struct v01 *j, char *buf, size_t cap)
 {
-	const char *sch = j->https ? "https" : "http";
-	int def = j->https ? 443 : 80;
-	int v6 = strchr(j->host, ':') != NULL;
+	const char *sch = j->u.https ? "https" : "http";
+	int def = j->u.https ? 443 : 80;
+	int v6 = strchr(j->u.host, ':') != NULL;
 
-	if (j->port == def)
-		snprintf(buf, cap, "%s://%s%.200s%s", sch, v6 ? "[" : "", j->host, v6 ? "]" : "");
+	if (j->u.port == def)
+		snprintf(buf, cap, "%s://%s%.200s%s", sch, v6 ? "[" : "", j->u.host, v6 ? "]" : "");
 	else
-		snprintf(buf, cap, "%s://%s%.200s%s:%d", sch, v6 ? "[" : "", j->host, v6 ? "]" : "",
-		    j->port);
+		snprintf(buf, cap, "%s://%s%.200s%s:%d", sch, v6 ? "[" : "", j->u.host, v6 ? "]" : "",
+		    j->u.port);
 	return buf;
 }
 
@@ -203,131 +201,6 @@ next_addr(struct v01 *j)
 		finish(j, 0, "serverInternal", "out of memory while validating %s", j->name);
 }
 
-/* A host name (letters, digits, '-', '_', '.') or an IP literal: 1 if acceptable. */
-static int
-host_ok(const char *h, size_t n)
-{
-	if (n == 0)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)h[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '_' || c == '.' || c == ':'))
-			return 0;
-	}
-	return 1;
-}
-
-/*
- * The redirect target loc, resolved against the current URL (RFC 3986 §5.2,
- * without dot-segment removal: the path stays on the same host), into j->https,
- * host, port and target. 0, or ERR_UNSUPPORTED with why set.
- */
-static int
-parse_location(struct v01 *j, const char *loc, char *why, size_t cap)
-{
-	char url[sizeof(j->target)], host[sizeof(j->host)], target[sizeof(j->target)];
-	const char *p, *auth, *path, *colon;
-	size_t n, hl;
-	int https = j->https, port = j->port;
-	long lp;
-	char *end;
-
-	n = strcspn(loc, "#");
-	if (n >= sizeof(url)) {
-		snprintf(why, cap, "the Location is longer than %zu bytes", sizeof(url) - 1);
-		return ERR_UNSUPPORTED;
-	}
-	memcpy(url, loc, n);
-	url[n] = '\0';
-	for (p = url; *p; p++)
-		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f) {
-			snprintf(why, cap, "the Location has spaces, control or non-ASCII bytes");
-			return ERR_UNSUPPORTED;
-		}
-	str_copy(host, sizeof(host), j->host);
-	if (strncasecmp(url, STR_LIT("http://")) == 0 || strncasecmp(url, STR_LIT("https://")) == 0) {
-		https = url[4] == 's' || url[4] == 'S';
-		auth = url + (https ? sizeof("https://") : sizeof("http://")) - 1;
-	} else if (url[0] == '/' && url[1] == '/') {
-		auth = url + 2;
-	} else if (url[strcspn(url, ":/?")] == ':') {
-		snprintf(why, cap, "only http:// and https:// redirects are followed");
-		return ERR_UNSUPPORTED;
-	} else {
-		auth = NULL;
-	}
-	if (auth != NULL) {
-		path = auth + strcspn(auth, "/?");
-		hl = (size_t)(path - auth);
-		if (memchr(auth, '@', hl) != NULL) {
-			snprintf(why, cap, "a Location with user information is not followed");
-			return ERR_UNSUPPORTED;
-		}
-		if (hl > 0 && auth[0] == '[') {
-			const char *rb = memchr(auth, ']', hl);
-			if (rb == NULL)
-				goto bad_host;
-			colon = rb + 1 < path && rb[1] == ':' ? rb + 1 : NULL;
-			if (rb + 1 < path && colon == NULL)
-				goto bad_host;
-			n = (size_t)(rb - auth - 1);
-			if (n == 0 || n >= sizeof(host) || !host_ok(auth + 1, n))
-				goto bad_host;
-			memcpy(host, auth + 1, n);
-		} else {
-			colon = memchr(auth, ':', hl);
-			n = colon ? (size_t)(colon - auth) : hl;
-			if (n >= sizeof(host) || !host_ok(auth, n) || memchr(auth, ':', n) != NULL)
-				goto bad_host;
-			memcpy(host, auth, n);
-		}
-		host[n] = '\0';
-		if (n > 1 && host[n - 1] == '.')
-			host[n - 1] = '\0';
-		port = https ? 443 : 80;
-		if (colon != NULL && colon + 1 < path) {
-			lp = strtol(colon + 1, &end, 10);
-			if (end != path || lp < 1 || lp > 65535 || colon[1] < '0' || colon[1] > '9')
-				goto bad_host;
-			port = (int)lp;
-		}
-		snprintf(target, sizeof(target), "%s%s", path[0] == '/' ? "" : "/", path);
-	} else if (url[0] == '/') {
-		str_copy(target, sizeof(target), url);
-	} else {
-		/* Relative: replace what follows the last '/' of the current path (before any '?'). */
-		size_t dir = strcspn(j->target, "?");
-		if (url[0] == '?') {
-			n = dir;
-		} else {
-			while (dir > 0 && j->target[dir - 1] != '/')
-				dir--;
-			n = dir;
-		}
-		if (n + strlen(url) >= sizeof(target)) {
-			snprintf(why, cap, "the resolved Location is too long");
-			return ERR_UNSUPPORTED;
-		}
-		memcpy(target, j->target, n);
-		strcpy(target + n, url);
-	}
-	/* RFC 8555 §8.3 / §10.2: only the standard ports (and the one set for tests). */
-	if (port != (https ? 443 : 80) && port != j->v->http01_port) {
-		snprintf(why, cap, "redirects to port %d are not followed (only 80 for http, 443 for "
-		    "https, or http01_port %d)", port, j->v->http01_port);
-		return ERR_UNSUPPORTED;
-	}
-	j->https = https;
-	j->port = port;
-	str_copy(j->host, sizeof(j->host), host);
-	str_copy(j->target, sizeof(j->target), target);
-	return 0;
-bad_host:
-	snprintf(why, cap, "the Location has no usable host[:port]");
-	return ERR_UNSUPPORTED;
-}
-
 static int
 is_redirect(int status)
 {
@@ -346,7 +219,7 @@ on_done(void *arg, int rc, const struct http_client_resp *resp)
 	v01_origin(j, url, sizeof(url));
 	if (rc != 0) {
 		snprintf(j->last_err, sizeof(j->last_err), "cannot fetch %.200s%.150s from %s: %s", url,
-		    j->target, j->peer, rc == ERR_TLS && resp->tls_error != 0 ?
+		    j->u.target, j->peer, rc == ERR_TLS && resp->tls_error != 0 ?
 		    tls_error_name(resp->tls_error) : err_str(rc));
 		next_addr(j);
 		return;
@@ -354,22 +227,22 @@ on_done(void *arg, int rc, const struct http_client_resp *resp)
 	if (is_redirect(resp->status) && (loc = http_client_resp_header(resp, "location")) != NULL) {
 		if (++j->redirects > V01_REDIRECTS) {
 			finish(j, 0, "connection", "more than %d redirects; the last, from %s%.200s (%s), "
-			    "answered HTTP %d", V01_REDIRECTS, url, j->target, j->peer, resp->status);
+			    "answered HTTP %d", V01_REDIRECTS, url, j->u.target, j->peer, resp->status);
 			return;
 		}
-		if (parse_location(j, loc, why, sizeof(why)) != 0) {
+		if (http01_url_redirect(&j->u, loc, j->v->http01_port, why, sizeof(why)) != 0) {
 			finish(j, 0, "connection", "%s%.200s (%s) answered HTTP %d with a redirect that is "
-			    "not followed: %s", url, j->target, j->peer, resp->status, why);
+			    "not followed: %s", url, j->u.target, j->peer, resp->status, why);
 			return;
 		}
 		log_debug("validate: http-01 %s: %s%.200s (%s) redirects (%d) to %s",
-		    j->name, url, j->target, j->peer, resp->status, v01_origin(j, url, sizeof(url)));
+		    j->name, url, j->u.target, j->peer, resp->status, v01_origin(j, url, sizeof(url)));
 		resolve(j);
 		return;
 	}
 	if (resp->status != 200) {
 		finish(j, 0, "unauthorized", "%s%.200s (%s) answered HTTP %d, not the key authorization",
-		    url, j->target, j->peer, resp->status);
+		    url, j->u.target, j->peer, resp->status);
 		return;
 	}
 	n = resp->body_len;
@@ -378,7 +251,7 @@ on_done(void *arg, int rc, const struct http_client_resp *resp)
 		n--;
 	if (n != strlen(j->keyauth) || memcmp(resp->body, j->keyauth, n) != 0) {
 		finish(j, 0, "incorrectResponse", "%s%.200s (%s) answered HTTP 200 with %zu bytes "
-		    "starting %s instead of the key authorization %s", url, j->target, j->peer,
+		    "starting %s instead of the key authorization %s", url, j->u.target, j->peer,
 		    resp->body_len, v01_excerpt(resp->body, resp->body_len, ex, sizeof(ex)), j->keyauth);
 		return;
 	}
@@ -395,39 +268,39 @@ try_addr(struct v01 *j)
 	int rc;
 
 	if (sa.ss_family == AF_INET)
-		((struct sockaddr_in *)&sa)->sin_port = htons((unsigned short)j->port);
+		((struct sockaddr_in *)&sa)->sin_port = htons((unsigned short)j->u.port);
 	else
-		((struct sockaddr_in6 *)&sa)->sin6_port = htons((unsigned short)j->port);
+		((struct sockaddr_in6 *)&sa)->sin6_port = htons((unsigned short)j->u.port);
 	validate_addr_str((const struct sockaddr *)&sa, a, sizeof(a));
-	snprintf(j->peer, sizeof(j->peer), sa.ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d", a, j->port);
+	snprintf(j->peer, sizeof(j->peer), sa.ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d", a, j->u.port);
 	if (validate_addr_check(j->v, (const struct sockaddr *)&sa, sl, why, sizeof(why)) != 0) {
 		/* Before any socket exists: nothing is sent to a denied address. */
 		log_info("validate: http-01 %s: not connecting to %s for %s: %s", j->name, j->peer,
-		    j->host, why);
+		    j->u.host, why);
 		snprintf(j->deny_err, sizeof(j->deny_err), "%.150s%.100s resolves to %s, which is not "
-		    "contacted: %.180s", v01_origin(j, url, sizeof(url)), j->target, j->peer, why);
+		    "contacted: %.180s", v01_origin(j, url, sizeof(url)), j->u.target, j->peer, why);
 		j->ndenied++;
 		next_addr(j);
 		return;
 	}
-	if (j->https && j->v->http01_tls == NULL &&
+	if (j->u.https && j->v->http01_tls == NULL &&
 	    (rc = tls_client_new_insecure(&j->v->http01_tls)) != 0) {
-		finish(j, 0, "serverInternal", "cannot set up TLS for %s: %s", j->host, err_str(rc));
+		finish(j, 0, "serverInternal", "cannot set up TLS for %s: %s", j->u.host, err_str(rc));
 		return;
 	}
-	if (j->port == (j->https ? 443 : 80))
-		snprintf(host, sizeof(host), strchr(j->host, ':') ? "[%s]" : "%s", j->host);
+	if (j->u.port == (j->u.https ? 443 : 80))
+		snprintf(host, sizeof(host), strchr(j->u.host, ':') ? "[%s]" : "%s", j->u.host);
 	else
-		snprintf(host, sizeof(host), strchr(j->host, ':') ? "[%s]:%d" : "%s:%d", j->host, j->port);
+		snprintf(host, sizeof(host), strchr(j->u.host, ':') ? "[%s]:%d" : "%s:%d", j->u.host, j->u.port);
 	memset(&rq, 0, sizeof(rq));
 	rq.addr = (const struct sockaddr *)&sa;
 	rq.addrlen = sl;
-	rq.tls = j->https ? j->v->http01_tls : NULL;
-	rq.sni = j->https && strchr(j->host, ':') == NULL && inet_pton(AF_INET, j->host, a) != 1 ?
-	    j->host : NULL;
+	rq.tls = j->u.https ? j->v->http01_tls : NULL;
+	rq.sni = j->u.https && strchr(j->u.host, ':') == NULL && inet_pton(AF_INET, j->u.host, a) != 1 ?
+	    j->u.host : NULL;
 	rq.method = "GET";
 	rq.host = host;
-	rq.target = j->target;
+	rq.target = j->u.target;
 	rq.timeout_ms = V01_TIMEOUT_MS;
 	rq.max_body_bytes = V01_BODY_MAX;
 	rq.on_done = on_done;
@@ -446,7 +319,7 @@ resolved(void *arg, int rc, const struct sockaddr_storage *addrs, int n)
 	struct v01 *j = arg;
 
 	if (rc != 0 || n <= 0) {
-		finish(j, 0, "dns", "cannot resolve %s: %s", j->host,
+		finish(j, 0, "dns", "cannot resolve %s: %s", j->u.host,
 		    rc == ERR_NOTFOUND ? "no A or AAAA records" : err_str(rc));
 		return;
 	}
@@ -469,7 +342,7 @@ literal_cb(evutil_socket_t fd, short what, void *arg)
 	resolved(j, 0, j->addrs, 1);
 }
 
-/* Look up j->host (an IP literal of a redirect needs no lookup); the answer comes later. */
+/* Look up j->u.host (an IP literal of a redirect needs no lookup); the answer comes later. */
 static void
 resolve(struct v01 *j)
 {
@@ -479,16 +352,16 @@ resolve(struct v01 *j)
 	int rc;
 
 	memset(&j->addrs[0], 0, sizeof(j->addrs[0]));
-	if (inet_pton(AF_INET, j->host, &in4->sin_addr) == 1 ||
-	    inet_pton(AF_INET6, j->host, &in6->sin6_addr) == 1) {
-		j->addrs[0].ss_family = strchr(j->host, ':') ? AF_INET6 : AF_INET;
+	if (inet_pton(AF_INET, j->u.host, &in4->sin_addr) == 1 ||
+	    inet_pton(AF_INET6, j->u.host, &in6->sin6_addr) == 1) {
+		j->addrs[0].ss_family = strchr(j->u.host, ':') ? AF_INET6 : AF_INET;
 		if (v01_later(j, literal_cb, &tv) != 0)
 			finish(j, 0, "serverInternal", "out of memory while validating %s", j->name);
 		return;
 	}
-	rc = resolver_addrs(j->v->res, j->host, resolved, j);
+	rc = resolver_addrs(j->v->res, j->u.host, resolved, j);
 	if (rc != 0)
-		finish(j, 0, "dns", "cannot resolve %s: %s", j->host, err_str(rc));
+		finish(j, 0, "dns", "cannot resolve %s: %s", j->u.host, err_str(rc));
 }
 
 static void
@@ -518,10 +391,10 @@ validate_http01(struct validator *v, const char *name, const char *token, const 
 		return ERR_NOMEM;
 	j->v = v;
 	strcpy(j->name, name);
-	strcpy(j->host, name);
-	snprintf(j->target, sizeof(j->target), "/.well-known/acme-challenge/%s", token);
+	strcpy(j->u.host, name);
+	snprintf(j->u.target, sizeof(j->u.target), "/.well-known/acme-challenge/%s", token);
 	strcpy(j->keyauth, keyauth);
-	j->port = v->http01_port;
+	j->u.port = v->http01_port;
 	j->cb = cb;
 	j->arg = arg;
 	j->next = v->http01_pending;
