@@ -48,8 +48,10 @@ struct tls_conn_srv_auth {
 struct tls_conn_cli {
 	struct tls_conn h;
 	br_ssl_client_context cc;
-	br_x509_minimal_context xc;
-	struct x509_noverify nv;     /* tls_client_new_insecure() clients only */
+	union {                      /* one X.509 engine per connection */
+		br_x509_minimal_context xc;
+		struct x509_noverify nv;   /* tls_client_new_insecure() clients only */
+	};
 	unsigned char buf[BR_SSL_BUFSIZE_MONO];
 };
 
