@@ -26,9 +26,16 @@ void validator_free(struct validator *v);
 
 /*
  * http-01: GET http://name:port/.well-known/acme-challenge/<token> at every
- * address of name (A then AAAA), bounded body, bounded redirects, a few
- * retries for connection errors; the body (trailing white space trimmed) must
- * equal keyauth. cb is called exactly once, never from inside this call.
+ * address of name (A then AAAA) that the address filter allows (loopback,
+ * link-local, multicast, unspecified, validation_deny_nets and the gateway's
+ * own listeners are never contacted unless validation_allow_nets opens a net),
+ * bounded body, at most 10 redirects (http or https, ports 80/443 or
+ * http01_port, each hop's addresses filtered again, https without certificate
+ * checks), a few retries for connection errors (none when every address is
+ * denied); the body (trailing white space trimmed) must equal keyauth. A
+ * failure's detail names the URL, the address and the HTTP status, and quotes
+ * at most 32 sanitized body bytes. cb is called exactly once, never from
+ * inside this call.
  */
 int validate_http01(struct validator *v, const char *name, const char *token,
     const char *keyauth, validate_cb cb, void *arg);

@@ -26,6 +26,7 @@ validator_new(struct validator **out, struct event_base *base, const struct conf
 		free(v);
 		return rc;
 	}
+	netfilter_setup(v, cfg);
 	if (cfg->has_resolver) {
 		rc = resolver_new(&v->res, base, (const struct sockaddr *)&cfg->resolver.ss,
 		    cfg->resolver.len, 2000, 2);

@@ -101,6 +101,7 @@ data_dir = $T/var
 log_level = 3
 resolver = 127.0.0.1:$dnsport
 http01_port = $HTTP01_PORT
+validation_allow_nets = 127.0.0.0/8
 upki_url = https://localhost:$simport/upki-odcert/
 upki_connect = 127.0.0.1:$simport
 upki_ca = $SIMDIR/web-ca.pem
