@@ -82,6 +82,10 @@ struct config {
 	int limit_failed_validations_per_day; /* then no orders or challenges that day; 0: off */
 	/* httpd: connections one client address may hold on the ACME listener. */
 	int http_max_conns_per_addr;
+	/* UPKI's issuance mail (src/mail/upki_mail.h). */
+	char upki_mail_ca[CONFIG_PATH_MAX];     /* trust anchors of the mail signer, PEM */
+	char upki_mail_from[CONFIG_STR_MAX];    /* the only From accepted */
+	char upki_download_url[CONFIG_STR_MAX]; /* prefix the one-time URL must have */
 };
 
 /* Fill cfg with the embedded defaults (loopback listener, data under ./var). */
