@@ -678,6 +678,8 @@ mail_addr_get(const struct mail_str *v, char *out, size_t outsz)
 	int depth = 0, quoted = 0, angle = 0, have_angle = 0, nat = 0;
 	char bare[MAIL_ADDR_MAX + 1];
 	size_t bl = 0;
+	unsigned words = 0;
+	int gap = 1;
 
 	/* One pass: quoted strings and comments skipped; the addr-spec is the <...>
 	 * part, or else everything outside comments and white space. */
@@ -717,15 +719,22 @@ mail_addr_get(const struct mail_str *v, char *out, size_t outsz)
 			a0 = i + 1;
 			break;
 		case ',': case ';': case ':': case '>': return ERR_MALFORMED;
-		case ' ': case '\t': case '\r': case '\n': break;
+		case ' ': case '\t': case '\r': case '\n': gap = 1; break;
 		default:
 			if (bl + 1 >= sizeof(bare))
 				return ERR_MALFORMED;
+			if (gap)
+				words++;
+			gap = 0;
 			bare[bl++] = c;
 		}
+		if (c == '"' || c == '(')
+			gap = 1;
 	}
 	if (quoted || depth > 0 || angle)
 		return ERR_MALFORMED;
+	if (!have_angle && words > 1)
+		return ERR_MALFORMED; /* "a b@c": a display name needs <...> */
 	if (have_angle) {
 		s += a0;
 		n = a1 - a0;
