@@ -2,6 +2,7 @@
 
 #include "mail/cms.h"
 #include "util/err.h"
+#include "util/str.h"
 #include "x509/der.h"
 #include "x509/digest.h"
 #include "x509/pem.h"
@@ -394,7 +395,7 @@ content_digest(const char *p, size_t n, unsigned char out[X509_SHA256_LEN])
 		if (p[i] != '\n' || (i > 0 && p[i - 1] == '\r'))
 			continue;
 		x509_sha256_update(&h, p + start, i - start);
-		x509_sha256_update(&h, "\r\n", 2);
+		x509_sha256_update(&h, STR_LIT("\r\n"));
 		start = i + 1;
 	}
 	x509_sha256_update(&h, p + start, n - start);

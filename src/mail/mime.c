@@ -3,6 +3,7 @@
 #include "mail/mime.h"
 #include "upki/sjis.h"
 #include "util/err.h"
+#include "util/str.h"
 
 static int
 lower(int c)
@@ -494,7 +495,7 @@ mail_text_utf8(const struct mail_entity *e, unsigned char *scratch, size_t scrat
 	size_t n, m, o = 0;
 	int rc;
 
-	if (strncmp(e->type, "text/", 5) != 0)
+	if (strncmp(e->type, STR_LIT("text/")) != 0)
 		return ERR_UNSUPPORTED;
 	if ((rc = mail_body_decode(e, scratch, scratchsz, &n)) != 0)
 		return rc;

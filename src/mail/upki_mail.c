@@ -3,6 +3,7 @@
 
 #include "mail/upki_mail.h"
 #include "util/err.h"
+#include "util/str.h"
 
 static int
 lower(int c)
@@ -25,7 +26,7 @@ mail_upki_url_ok(const char *prefix, const char *url, size_t n)
 	size_t pl = strlen(prefix), hp, hu, q = 0, i;
 	const char *ph, *uh;
 
-	if (pl < 9 || strncmp(prefix, "https://", 8) != 0 || n < 8 || !ncaseeq(url, "https://", 8))
+	if (pl < 9 || strncmp(prefix, STR_LIT("https://")) != 0 || n < 8 || !ncaseeq(url, STR_LIT("https://")))
 		return 0;
 	ph = prefix + 8;
 	uh = url + 8;
@@ -49,7 +50,7 @@ mail_upki_url_ok(const char *prefix, const char *url, size_t n)
 			continue;
 		return 0;
 	}
-	if (memmem(url, n, "..", 2) != NULL || memmem(url + 8, n - 8, "//", 2) != NULL)
+	if (memmem(url, n, STR_LIT("..")) != NULL || memmem(url + 8, n - 8, STR_LIT("//")) != NULL)
 		return 0;
 	return 1;
 }
@@ -73,7 +74,7 @@ mail_upki_serial(const char *text, size_t n, char out[MAIL_SERIAL_MAX + 1])
 				i++;
 			if (i < n && text[i] == ':')
 				i++;
-			else if (n - i >= 3 && !memcmp(text + i, "\xef\xbc\x9a", 3)) /* U+FF1A */
+			else if (n - i >= 3 && !memcmp(text + i, STR_LIT("\xef\xbc\x9a"))) /* U+FF1A */
 				i += 3;
 			else
 				continue;
@@ -110,7 +111,7 @@ url_find(const char *text, size_t n, const char *prefix, char *out, size_t outsz
 	*n_urls = 0;
 	first[0] = '\0';
 	while (at < n) {
-		const char *p = memmem(text + at, n - at, "://", 3);
+		const char *p = memmem(text + at, n - at, STR_LIT("://"));
 		size_t s, e;
 
 		if (p == NULL)

@@ -150,10 +150,10 @@ ap_jis(struct out *o, const char *s, size_t n, int crlf)
 		}
 		if (cp < 0x80) {
 			if (jis)
-				ap_bytes(o, "\x1b(B", 3);
+				ap_bytes(o, STR_LIT("\x1b(B"));
 			jis = 0;
 			if (cp == '\n' && crlf)
-				ap_bytes(o, "\r\n", 2);
+				ap_bytes(o, STR_LIT("\r\n"));
 			else
 				ap_bytes(o, s + at, 1);
 			continue;
@@ -163,14 +163,14 @@ ap_jis(struct out *o, const char *s, size_t n, int crlf)
 			return;
 		}
 		if (!jis)
-			ap_bytes(o, "\x1b$B", 3);
+			ap_bytes(o, STR_LIT("\x1b$B"));
 		jis = 1;
 		euc[0] = (char)(euc[0] & 0x7f);
 		euc[1] = (char)(euc[1] & 0x7f);
 		ap_bytes(o, euc, 2);
 	}
 	if (jis)
-		ap_bytes(o, "\x1b(B", 3);
+		ap_bytes(o, STR_LIT("\x1b(B"));
 }
 
 /* Subject as RFC 2047 encoded words of at most 8 characters each (< 75 columns). */
@@ -310,7 +310,7 @@ cms_sign(const struct sim *s, const char *part, size_t n, int64_t t, unsigned fa
 		der_write_wrap(&w, DER_SEQUENCE, m);
 	}
 	der_write_bytes(&w, attrs + 1, attrs_len - 1);
-	der_write_bytes(&w, "\xa0", 1); /* [0] IMPLICIT: same length octets as the SET */
+	der_write_bytes(&w, STR_LIT("\xa0")); /* [0] IMPLICIT: same length octets as the SET */
 	{
 		size_t m = der_writer_mark(&w);
 
