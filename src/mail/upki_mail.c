@@ -2,8 +2,10 @@
 #include <string.h>
 
 #include "mail/upki_mail.h"
+#include "upki/sjis.h"
 #include "util/err.h"
 #include "util/str.h"
+#include "x509/der.h"
 
 static int
 lower(int c)
@@ -147,6 +149,76 @@ url_find(const char *text, size_t n, const char *prefix, char *out, size_t outsz
 }
 
 static int
+addr_eq(const char *a, size_t n, const char *b)
+{
+	return n == strlen(b) && ncaseeq(a, b, n);
+}
+
+/* The rfc822Name entries of c's subjectAltName: 1 when one is addr. */
+static int
+san_has_email(const struct x509_cert *c, const char *addr)
+{
+	static const unsigned char san_oid[] = { 0x55, 0x1d, 0x11 };
+	struct der d, tbs, exts, seq;
+
+	der_init(&d, c->tbs.p, c->tbs.len);
+	if (der_read_enter(&d, DER_SEQUENCE, &tbs) != 0)
+		return 0;
+	if (der_peek(&tbs) == DER_CTX_CONS(0) && der_read_skip(&tbs) != 0)
+		return 0;
+	for (int i = 0; i < 6; i++) /* serial, signature, issuer, validity, subject, key */
+		if (der_read_skip(&tbs) != 0)
+			return 0;
+	while (tbs.len > 0 && der_peek(&tbs) != DER_CTX_CONS(3))
+		if (der_read_skip(&tbs) != 0)
+			return 0;
+	if (der_read_enter(&tbs, DER_CTX_CONS(3), &exts) != 0 ||
+	    der_read_enter(&exts, DER_SEQUENCE, &seq) != 0)
+		return 0;
+	while (seq.len > 0) {
+		struct der ext, oid, names;
+		const unsigned char *v;
+		size_t vl;
+
+		if (der_read_enter(&seq, DER_SEQUENCE, &ext) != 0 || der_read_oid(&ext, &oid) != 0)
+			return 0;
+		if (!der_oid_eq(&oid, san_oid, sizeof(san_oid)))
+			continue;
+		if (der_peek(&ext) == DER_BOOLEAN && der_read_skip(&ext) != 0)
+			return 0;
+		if (der_read_octets(&ext, &v, &vl) != 0)
+			return 0;
+		der_init(&d, v, vl);
+		if (der_read_enter(&d, DER_SEQUENCE, &names) != 0)
+			return 0;
+		while (names.len > 0) {
+			unsigned tag;
+			struct der gn;
+
+			if (der_read_tlv(&names, &tag, &gn) != 0)
+				return 0;
+			if (tag == DER_CTX(1) && addr_eq((const char *)gn.p, gn.len, addr))
+				return 1;
+		}
+		return 0;
+	}
+	return 0;
+}
+
+/*
+ * The signer's certificate names the sender (RFC 8550 §3): its subject
+ * emailAddress or a subjectAltName rfc822Name. Without it, any certificate
+ * the anchor ever issued, to anyone, could sign a mail "from" UPKI.
+ */
+static int
+signer_is(const struct x509_cert *c, const char *addr)
+{
+	const struct x509_str *e = &c->subject.attr[X509_NAME_EMAIL];
+
+	return (e->p != NULL && addr_eq(e->p, e->len, addr)) || san_has_email(c, addr);
+}
+
+static int
 refuse(struct mail_upki *out, int why, int rc, const char *detail)
 {
 	out->why = why;
@@ -216,8 +288,15 @@ mail_upki_check(struct mail_upki_work *w, const struct mail_upki_policy *pol,
 	if (rc != 0)
 		return refuse(out, why, rc == ERR_MALFORMED ? ERR_MALFORMED : ERR_DENIED,
 		    out->signer);
-	if (strcmp(out->from, pol->from) != 0) {
+	if (!addr_eq(out->from, strlen(out->from), pol->from)) {
 		snprintf(detail, sizeof(detail), "%s", out->from);
+		return refuse(out, MAIL_WHY_FROM, ERR_DENIED, detail);
+	}
+	if (!signer_is(&w->cms.cert[w->cms.signer], pol->from)) {
+		/* Cut, not truncated by snprintf: the signer DN is up to 511 bytes. */
+		snprintf(detail, sizeof(detail), "the signer's certificate is not for %.*s: %.*s",
+		    upki_utf8_clip(pol->from, 80), pol->from, upki_utf8_clip(out->signer, 120),
+		    out->signer);
 		return refuse(out, MAIL_WHY_FROM, ERR_DENIED, detail);
 	}
 	/* The signed part: text/plain, or the first text part of a multipart/mixed. */

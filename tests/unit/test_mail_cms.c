@@ -2,7 +2,8 @@
  * test_mail_cms.c: detached CMS verification and the UPKI mail check on
  * captured shapes (tests/unit/data/mail/gen.sh): the simulator's own rendered
  * issuance mail, openssl cms mails (LF line ends, RSA by issuerAndSerialNumber,
- * ECDSA by subjectKeyIdentifier, without certificates, a serverAuth signer),
+ * ECDSA by subjectKeyIdentifier, without certificates, a serverAuth signer, the
+ * sender only in subjectAltName, a signer certified for another address),
  * and damage done here: altered content, altered signature, truncations,
  * wrong anchors, expired time, foreign From and URL.
  */
@@ -147,6 +148,11 @@ test_openssl_shapes(void **state)
 	assert_int_equal(f->w.cms.sig_alg, X509_SIG_ECDSA_SHA256);
 	assert_int_equal(check_file(f, DATA "openssl-nocerts.eml"), MAIL_WHY_SIGNER_MISSING);
 	assert_int_equal(check_file(f, DATA "openssl-server.eml"), MAIL_WHY_USAGE);
+	/* The sender named only in subjectAltName rfc822Name: fine. */
+	assert_int_equal(check_file(f, DATA "openssl-san.eml"), MAIL_WHY_OK);
+	/* A good S/MIME certificate of the same anchor, issued to someone else. */
+	assert_int_equal(check_file(f, DATA "openssl-notfor.eml"), MAIL_WHY_FROM);
+	assert_non_null(strstr(f->res.reason, "not for ca-support@ml.secom-sts.co.jp"));
 	f->pol.now = 4102444800; /* 2100: every certificate expired */
 	assert_int_equal(check_file(f, DATA "openssl-rsa.eml"), MAIL_WHY_EXPIRED);
 	f->pol.now = capture_time();

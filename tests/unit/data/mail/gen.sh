@@ -24,6 +24,11 @@ keyUsage=critical,digitalSignature,nonRepudiation
 extendedKeyUsage=emailProtection
 subjectKeyIdentifier=hash
 authorityKeyIdentifier=keyid
+[sanemail]
+basicConstraints=CA:FALSE
+keyUsage=critical,digitalSignature
+extendedKeyUsage=emailProtection
+subjectAltName=email:ca-support@ml.secom-sts.co.jp
 [server]
 basicConstraints=CA:FALSE
 keyUsage=critical,digitalSignature
@@ -40,8 +45,8 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout $T/other.key -out other-ca.pem
 openssl req -x509 -newkey rsa:2048 -nodes -keyout $T/twin.key -out twin-ca.pem -days 3650 \
   -subj "/C=JP/O=Test Mail (TEST)/CN=Test Mail Root (TEST)" -extensions ca -config $T/ext \
   2>/dev/null
-sign_cert() {   # sign_cert NAME KEYOPT EXT
-  openssl req -new -newkey $2 -nodes -keyout $T/$1.key -subj "$SUBJ" -out $T/$1.csr 2>/dev/null
+sign_cert() {   # sign_cert NAME KEYOPT EXT [SUBJECT]
+  openssl req -new -newkey $2 -nodes -keyout $T/$1.key -subj "${4:-$SUBJ}" -out $T/$1.csr 2>/dev/null
   openssl x509 -req -in $T/$1.csr -CA ca.pem -CAkey $T/ca.key -days 3650 -extfile $T/ext \
     -extensions $3 -out $T/$1.pem 2>/dev/null
 }
@@ -49,6 +54,9 @@ sign_cert rsa rsa:2048 signer
 openssl ecparam -name prime256v1 -out $T/p256.param
 sign_cert ec ec:$T/p256.param signer
 sign_cert srv rsa:2048 server
+# The sender only in subjectAltName; and a good mail certificate for someone else.
+sign_cert san rsa:2048 sanemail "/C=JP/O=Test Mail (TEST)/CN=ca-support (TEST)"
+sign_cert notfor rsa:2048 signer "/C=JP/O=Test Mail (TEST)/CN=someone/emailAddress=someone@example.ac.jp"
 
 # The signed part: ISO-2022-JP text as UPKI writes it (CRLF inside the entity).
 /usr/bin/python3 - "$T/part" <<'EOF'
@@ -73,6 +81,8 @@ mail openssl-rsa.eml -signer $T/rsa.pem -inkey $T/rsa.key -md sha256
 mail openssl-ec-keyid.eml -signer $T/ec.pem -inkey $T/ec.key -md sha256 -keyid
 mail openssl-nocerts.eml -signer $T/rsa.pem -inkey $T/rsa.key -md sha256 -nocerts
 mail openssl-server.eml -signer $T/srv.pem -inkey $T/srv.key -md sha256
+mail openssl-san.eml -signer $T/san.pem -inkey $T/san.key -md sha256
+mail openssl-notfor.eml -signer $T/notfor.pem -inkey $T/notfor.key -md sha256
 if [ -n "${SIM_EML:-}" ]; then
   cp "$SIM_EML" sim.eml
   cp "$(dirname "$SIM_EML")/sim/mail-ca.pem" sim-ca.pem
