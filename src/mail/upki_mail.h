@@ -12,7 +12,7 @@
  * (ISO-2022-JP, UTF-8, ...) for the serial and the URL.
  *
  * Pure and bounded: the caller provides the working memory (struct
- * mail_upki_work, about 400 KiB: allocate it per check, e.g. from the
+ * mail_upki_work, about 300 KiB: allocate it per check, e.g. from the
  * receiver's arena) and the result struct.
  */
 #ifndef MAIL_UPKI_MAIL_H

@@ -132,7 +132,8 @@ ap(struct out *o, const char *fmt, ...)
 		o->len += (size_t)n;
 }
 
-/* UTF-8 to ISO-2022-JP (RFC 1468), each LF as CRLF when crlf; ends in ASCII. */
+/* UTF-8 to ISO-2022-JP (RFC 1468), each LF as CRLF when crlf; ends in ASCII. A
+ * character outside JIS X 0208 becomes U+3013. */
 static void
 ap_jis(struct out *o, const char *s, size_t n, int crlf)
 {
@@ -159,8 +160,10 @@ ap_jis(struct out *o, const char *s, size_t n, int crlf)
 			continue;
 		}
 		if (eucjp_from_utf8(euc, sizeof(euc), &k, s + at, pos - at, NULL) != 0 || k != 2) {
-			o->err = ERR_UNSUPPORTED; /* outside JIS X 0208: UPKI never sends it */
-			return;
+			/* Outside JIS X 0208 (a cp932 extension from the TSV): the geta mark
+			 * U+3013, as Japanese mailers write what ISO-2022-JP cannot carry. */
+			euc[0] = (char)0xa2;
+			euc[1] = (char)0xae;
 		}
 		if (!jis)
 			ap_bytes(o, STR_LIT("\x1b$B"));
