@@ -91,6 +91,16 @@ int mail_header_text(const struct mail_str *v, char *out, size_t outsz, size_t *
  */
 int mail_addr_get(const struct mail_str *v, char *out, size_t outsz);
 
+/*
+ * The body parts of the multipart/... entity e (RFC 2046 §5.1) into
+ * parts[0..max), *n their count: each as sent, headers included, without the
+ * line break that belongs to the next delimiter; preamble and epilogue
+ * dropped. ERR_UNSUPPORTED when e is not multipart; ERR_MALFORMED for no
+ * boundary parameter, no close delimiter or no part; ERR_TOOBIG past max.
+ */
+int mail_multipart_split(const struct mail_entity *e, struct mail_str *parts, unsigned max,
+    unsigned *n);
+
 /* The parts of a multipart/signed entity (RFC 1847 §2.1). */
 struct mail_signed {
 	struct mail_str content; /* the first part, headers included: the signed bytes */

@@ -299,9 +299,25 @@ mail_upki_check(struct mail_upki_work *w, const struct mail_upki_policy *pol,
 		    out->signer);
 		return refuse(out, MAIL_WHY_FROM, ERR_DENIED, detail);
 	}
-	/* The signed part: text/plain, or the first text part of a multipart/mixed. */
+	/* The signed part: text/plain, or the first text/plain of a multipart one. */
 	if ((rc = mail_entity_parse(&w->content, w->parts.content.p, w->parts.content.len)) != 0)
 		return refuse(out, parse_why(rc), rc, "signed part");
+	if (strncmp(w->content.type, STR_LIT("multipart/")) == 0) {
+		struct mail_str sub[MAIL_PARTS_MAX];
+		unsigned ns, i;
+
+		if ((rc = mail_multipart_split(&w->content, sub, MAIL_PARTS_MAX, &ns)) != 0)
+			return refuse(out, parse_why(rc), rc, "signed multipart part");
+		for (i = 0; i < ns; i++) {
+			if ((rc = mail_entity_parse(&w->sub, sub[i].p, sub[i].len)) != 0)
+				return refuse(out, parse_why(rc), rc, "signed multipart part");
+			if (strcmp(w->sub.type, "text/plain") == 0)
+				break;
+		}
+		if (i == ns)
+			return refuse(out, MAIL_WHY_MIME, ERR_MALFORMED, "no text/plain part signed");
+		w->content = w->sub;
+	}
 	rc = mail_text_utf8(&w->content, w->scratch, sizeof(w->scratch), w->text,
 	    sizeof(w->text), &tl);
 	if (rc != 0) {

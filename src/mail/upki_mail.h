@@ -57,7 +57,7 @@ struct mail_upki {
 };
 
 struct mail_upki_work {
-	struct mail_entity top, content, sig;
+	struct mail_entity top, content, sig, sub;
 	struct mail_signed parts;
 	struct mail_cms cms;
 	unsigned char der[MAIL_CMS_MAX];

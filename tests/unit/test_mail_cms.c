@@ -3,7 +3,8 @@
  * captured shapes (tests/unit/data/mail/gen.sh): the simulator's own rendered
  * issuance mail, openssl cms mails (LF line ends, RSA by issuerAndSerialNumber,
  * ECDSA by subjectKeyIdentifier, without certificates, a serverAuth signer, the
- * sender only in subjectAltName, a signer certified for another address),
+ * sender only in subjectAltName, a signer certified for another address, a
+ * signed multipart/alternative with a quoted-printable UTF-8 text part),
  * and damage done here: altered content, altered signature, truncations,
  * wrong anchors, expired time, foreign From and URL.
  */
@@ -148,6 +149,11 @@ test_openssl_shapes(void **state)
 	assert_int_equal(f->w.cms.sig_alg, X509_SIG_ECDSA_SHA256);
 	assert_int_equal(check_file(f, DATA "openssl-nocerts.eml"), MAIL_WHY_SIGNER_MISSING);
 	assert_int_equal(check_file(f, DATA "openssl-server.eml"), MAIL_WHY_USAGE);
+	/* A signed multipart/alternative: its text/plain part, UTF-8 quoted-printable
+	 * with soft line breaks inside the URL. */
+	assert_int_equal(check_file(f, DATA "openssl-alt.eml"), MAIL_WHY_OK);
+	assert_string_equal(f->res.serial, "1234567890123456789");
+	assert_string_equal(f->res.url, SSL_URL);
 	/* The sender named only in subjectAltName rfc822Name: fine. */
 	assert_int_equal(check_file(f, DATA "openssl-san.eml"), MAIL_WHY_OK);
 	/* A good S/MIME certificate of the same anchor, issued to someone else. */

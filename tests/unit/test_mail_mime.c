@@ -342,6 +342,27 @@ test_signed_errors(void **state)
 }
 
 static void
+test_multipart_split(void **state)
+{
+	static const char msg[] = "Content-Type: multipart/mixed; boundary=m\r\n\r\n"
+	    "pre\r\n--m\r\nA\r\n--m\r\n\r\n--m\r\nContent-Type: text/plain\r\n\r\nC\r\n--m--\r\nepi";
+	struct mail_str parts[MAIL_PARTS_MAX];
+	unsigned n;
+
+	(void)state;
+	assert_int_equal(mail_entity_parse(&e, S(msg)), 0);
+	assert_int_equal(mail_multipart_split(&e, parts, MAIL_PARTS_MAX, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(parts[0].len, 1);
+	assert_memory_equal(parts[0].p, "A", 1);
+	assert_int_equal(parts[1].len, 0);
+	assert_int_equal(parts[2].len, strlen("Content-Type: text/plain\r\n\r\nC"));
+	assert_int_equal(mail_multipart_split(&e, parts, 2, &n), ERR_TOOBIG);
+	assert_int_equal(mail_entity_parse(&e, S("Content-Type: text/plain\r\n\r\n--m--\r\n")), 0);
+	assert_int_equal(mail_multipart_split(&e, parts, MAIL_PARTS_MAX, &n), ERR_UNSUPPORTED);
+}
+
+static void
 test_text_utf8(void **state)
 {
 	static const char b64jis[] = "Content-Type: text/plain; charset=iso-2022-jp\r\n"
@@ -384,6 +405,7 @@ main(void)
 		cmocka_unit_test(test_charsets),
 		cmocka_unit_test(test_signed_split),
 		cmocka_unit_test(test_signed_errors),
+		cmocka_unit_test(test_multipart_split),
 		cmocka_unit_test(test_text_utf8),
 	};
 

@@ -69,19 +69,31 @@ hdr = b"Content-Type: text/plain; charset=ISO-2022-JP\r\nContent-Transfer-Encodi
 open(sys.argv[1], "wb").write(hdr + body.encode("iso-2022-jp").replace(b"\n", b"\r\n"))
 EOF
 SUBJECT=$(/usr/bin/python3 -c 'import base64; print(base64.b64encode("[UPKI] サーバ証明書発行通知".encode("iso-2022-jp")).decode())')
+# The same text as UTF-8 quoted-printable, after an HTML part, in multipart/alternative.
+/usr/bin/python3 - "$T/part" "$T/alt" <<'EOF'
+import quopri, sys
+body = open(sys.argv[1], "rb").read().split(b"\r\n\r\n", 1)[1].decode("iso-2022-jp")
+qp = quopri.encodestring(body.encode("utf-8").replace(b"\r\n", b"\n")).replace(b"\n", b"\r\n")
+alt = (b"Content-Type: multipart/alternative; boundary=\"alt-1\"\r\n\r\n--alt-1\r\n"
+       b"Content-Type: text/html; charset=UTF-8\r\n\r\n<p>see the text part</p>\r\n--alt-1\r\n"
+       b"Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+       + qp + b"\r\n--alt-1--\r\n")
+open(sys.argv[2], "wb").write(alt)
+EOF
 HDRS="From: \"UPKI\" <ca-support@ml.secom-sts.co.jp>
 To: taro@example.ac.jp
 Subject: =?ISO-2022-JP?B?$SUBJECT?=
 Message-ID: <test-1@ml.secom-sts.co.jp>"
 mail() {   # mail OUT [openssl cms options]
   out=$1; shift
-  { printf '%s\n' "$HDRS"; openssl cms -sign -in $T/part "$@"; } >$out
+  { printf '%s\n' "$HDRS"; openssl cms -sign -in ${IN:-$T/part} "$@"; } >$out
 }
 mail openssl-rsa.eml -signer $T/rsa.pem -inkey $T/rsa.key -md sha256
 mail openssl-ec-keyid.eml -signer $T/ec.pem -inkey $T/ec.key -md sha256 -keyid
 mail openssl-nocerts.eml -signer $T/rsa.pem -inkey $T/rsa.key -md sha256 -nocerts
 mail openssl-server.eml -signer $T/srv.pem -inkey $T/srv.key -md sha256
 mail openssl-san.eml -signer $T/san.pem -inkey $T/san.key -md sha256
+IN=$T/alt mail openssl-alt.eml -signer $T/rsa.pem -inkey $T/rsa.key -md sha256
 mail openssl-notfor.eml -signer $T/notfor.pem -inkey $T/notfor.key -md sha256
 if [ -n "${SIM_EML:-}" ]; then
   cp "$SIM_EML" sim.eml
