@@ -11,6 +11,14 @@
  * (mail/cms.h), the From address (upki_mail_from), then the signed text
  * (ISO-2022-JP, UTF-8, ...) for the serial and the URL.
  *
+ * For the pickup step (issue 19 item 3): keep with the stored message (the
+ * receiver's record id) why, reason, from, message_id and signer, whatever the
+ * verdict; act only when why == MAIL_WHY_OK, and then only on serial (match
+ * the job by serial and DN, as the bulk path does) and url (fetch it with the
+ * UPKI client, no redirects: the URL was checked here, its answer is not).
+ * A replay is the pickup's to detect (the same message_id or serial twice,
+ * or UPKI refusing a used one-time URL); signing_time can bound its age.
+ *
  * Pure and bounded: the caller provides the working memory (struct
  * mail_upki_work, about 300 KiB: allocate it per check, e.g. from the
  * receiver's arena) and the result struct.
