@@ -14,6 +14,7 @@
 #include "acme/acme.h"
 #include "app.h"
 #include "http/http.h"
+#include "mail/mail_cmd.h"
 #include "platform.h"
 #include "store/store.h"
 #include "tls/tls.h"
@@ -34,6 +35,7 @@ usage(FILE *f)
 	    "                 [--single-use | --max-accounts N] [--expires 30d|12h|90m|SECONDS]\n"
 	    "       upki-acme [-c config] eab list | eab show KID | eab disable KID | eab enable KID\n"
 	    "       upki-acme [-c config] upki-test\n"
+	    "       upki-acme [-c config] mail-check MAIL...\n"
 	    "  -c FILE  read the runtime configuration (key = value lines)\n"
 	    "  -f       stay in the foreground\n"
 	    "  -t       check the configuration and exit\n"
@@ -221,7 +223,7 @@ main(int argc, char **argv)
 		}
 	}
 	if (optind < argc && strcmp(argv[optind], "eab") != 0 && strcmp(argv[optind], "upki-test") != 0 &&
-	    strcmp(argv[optind], "upki-submit-csr") != 0) {
+	    strcmp(argv[optind], "upki-submit-csr") != 0 && strcmp(argv[optind], "mail-check") != 0) {
 		fprintf(stderr, "upki-acme: unknown command '%s'\n", argv[optind]);
 		usage(stderr);
 		return 2;
@@ -251,6 +253,8 @@ main(int argc, char **argv)
 			return 1;
 		return upki_submit_csr_cmd(&cfg, argc - optind - 1, argv + optind + 1);
 	}
+	if (optind < argc && strcmp(argv[optind], "mail-check") == 0)
+		return mail_check_cmd(&cfg, argc - optind - 1, argv + optind + 1);
 	if (optind < argc)
 		return command(&cfg, argc - optind, argv + optind);
 	if ((rc = platform_init()) != 0) {

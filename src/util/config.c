@@ -83,6 +83,10 @@ static const struct cfg_key cfg_keys[] = {
 	/* validation address filter (validate/netfilter.c) */
 	{ "validation_deny_nets", CT_NETS, offsetof(struct config, validation_deny_nets), 0, 0, 0 },
 	{ "validation_allow_nets", CT_NETS, offsetof(struct config, validation_allow_nets), 0, 0, 0 },
+	/* UPKI's issuance mail: who signs it, who sends it, where its URL may point */
+	STR("upki_mail_ca", upki_mail_ca),
+	STR("upki_mail_from", upki_mail_from),
+	STR("upki_download_url", upki_download_url),
 };
 
 void
@@ -111,6 +115,8 @@ config_defaults(struct config *cfg)
 	cfg->upki_max_wait_s = 2 * 86400;
 	cfg->upki_timeout_s = 60;
 	cfg->upki_bulk_timeout_s = 1800;
+	snprintf(cfg->upki_mail_from, sizeof(cfg->upki_mail_from), "ca-support@ml.secom-sts.co.jp");
+	snprintf(cfg->upki_download_url, sizeof(cfg->upki_download_url), "https://scia.secomtrust.net/upki-odcert/download/");
 	cfg->store_map_size_mib = CONFIG_STORE_MAP_SIZE_MIB;
 	cfg->sweep_interval_s = 60;
 	cfg->limit_orders_per_hour = 300;
@@ -557,6 +563,13 @@ config_finish(struct config *cfg, char *err, size_t errsz)
 	}
 	if (cfg->upki_url[0] != '\0' && strncmp(cfg->upki_url, STR_LIT("https://")) != 0) {
 		snprintf(err, errsz, "upki_url: must start with https://");
+		return ERR_CONFIG;
+	}
+	if (strncmp(cfg->upki_download_url, STR_LIT("https://")) != 0 ||
+	    strchr(cfg->upki_download_url + 8, '/') == NULL ||
+	    strpbrk(cfg->upki_download_url, "?#@") != NULL) {
+		snprintf(err, errsz, "upki_download_url: must be https://host[:port]/path/ "
+		    "(no query, fragment or user)");
 		return ERR_CONFIG;
 	}
 	if ((cfg->tls_key[0] == '\0') != (cfg->tls_chain[0] == '\0')) {

@@ -104,6 +104,10 @@ struct config {
 	 * built-in ones, and nets allowed although denied (never the own listeners). */
 	struct config_nets validation_deny_nets;
 	struct config_nets validation_allow_nets;
+	/* UPKI's issuance mail (src/mail/upki_mail.h). */
+	char upki_mail_ca[CONFIG_PATH_MAX];     /* trust anchors of the mail signer, PEM */
+	char upki_mail_from[CONFIG_STR_MAX];    /* the only From accepted */
+	char upki_download_url[CONFIG_STR_MAX]; /* prefix the one-time URL must have */
 };
 
 /* Fill cfg with the embedded defaults (loopback listener, data under ./var). */

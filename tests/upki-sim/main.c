@@ -281,6 +281,7 @@ sim_free(struct sim *s)
 		free(s->mails[i]);
 	sim_ca_free(&s->ca_rsa);
 	sim_ca_free(&s->ca_ecc);
+	sim_smime_free(s);
 	explicit_bzero(&s->rng, sizeof(s->rng));
 }
 
@@ -309,6 +310,8 @@ cmd_serve(int argc, char **argv)
 	snprintf(p1, sizeof(p1), "%s/ca/g7-ecc.pem", s->dir);
 	snprintf(p2, sizeof(p2), "%s/ca/g7-ecc-key.pem", s->dir);
 	if ((rc = sim_ca_load(&s->ca_ecc, p1, p2)) != 0)
+		goto out;
+	if ((rc = sim_smime_load(s)) != 0)
 		goto out;
 	if ((rc = sim_rng_init(&s->rng)) != 0)
 		goto out;
