@@ -11,7 +11,8 @@
 #include "util/err.h"
 #include "util/str.h"
 
-enum cfg_type { CT_STR, CT_INT, CT_BOOL, CT_LISTEN, CT_RESOLVER, CT_UPKI_CONNECT };
+enum cfg_type { CT_STR, CT_INT, CT_BOOL, CT_LISTEN, CT_RESOLVER, CT_UPKI_CONNECT, CT_MAIL_LISTEN,
+    CT_CIDRS };
 
 struct cfg_key {
 	const char *name;
@@ -75,6 +76,9 @@ static const struct cfg_key cfg_keys[] = {
 	INT("limit_failed_validations_per_day", limit_failed_validations_per_day, 0, 1000000),
 	/* httpd */
 	INT("http_max_conns_per_addr", http_max_conns_per_addr, 1, 65536),
+	/* mail receiver (SMTP) */
+	{ "mail_listen", CT_MAIL_LISTEN, 0, 0, 0, 0 },
+	{ "mail_relays", CT_CIDRS, 0, 0, 0, 0 },
 };
 
 void
@@ -107,6 +111,9 @@ config_defaults(struct config *cfg)
 	cfg->sweep_interval_s = 60;
 	cfg->limit_orders_per_hour = 300;
 	cfg->limit_failed_validations_per_day = 20;
+	config_parse_cidr(&cfg->mail_relays[0], "127.0.0.0/8");
+	config_parse_cidr(&cfg->mail_relays[1], "::1");
+	cfg->n_mail_relays = 2;
 }
 
 int
@@ -174,8 +181,10 @@ config_parse_addr(struct config_addr *out, const char *s, int defport)
 	return 0;
 }
 
+/* A list of numeric address:port for key into dst (at most CONFIG_MAX_LISTEN). */
 static int
-set_listen(struct config *cfg, const char *value, char *why, size_t whysz)
+set_addrs(struct config_addr *dst, int *ndst, const char *key, const char *value, char *why,
+    size_t whysz)
 {
 	struct config_addr addrs[CONFIG_MAX_LISTEN];
 	int n = 0;
@@ -183,28 +192,119 @@ set_listen(struct config *cfg, const char *value, char *why, size_t whysz)
 	char *save = NULL, *tok;
 
 	if (strlen(value) >= sizeof(tmp)) {
-		snprintf(why, whysz, "listen: value too long");
+		snprintf(why, whysz, "%s: value too long", key);
 		return ERR_CONFIG;
 	}
 	strcpy(tmp, value);
 	for (tok = strtok_r(tmp, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
 		if (n == CONFIG_MAX_LISTEN) {
-			snprintf(why, whysz, "listen: at most %d addresses", CONFIG_MAX_LISTEN);
+			snprintf(why, whysz, "%s: at most %d addresses", key, CONFIG_MAX_LISTEN);
 			return ERR_CONFIG;
 		}
 		if (config_parse_addr(&addrs[n], tok, 0) != 0) {
-			snprintf(why, whysz, "listen: '%s' is not a numeric address:port "
-			    "(IPv6 as [addr]:port; names are not resolved)", tok);
+			snprintf(why, whysz, "%s: '%s' is not a numeric address:port "
+			    "(IPv6 as [addr]:port; names are not resolved)", key, tok);
 			return ERR_CONFIG;
 		}
 		n++;
 	}
-	if (n == 0) {
+	memcpy(dst, addrs, sizeof(addrs[0]) * (size_t)n);
+	*ndst = n;
+	return 0;
+}
+
+static int
+set_listen(struct config *cfg, const char *value, char *why, size_t whysz)
+{
+	if (strspn(value, ", ") == strlen(value)) {
 		snprintf(why, whysz, "listen: no address given");
 		return ERR_CONFIG;
 	}
-	memcpy(cfg->listen, addrs, sizeof(addrs[0]) * (size_t)n);
-	cfg->n_listen = n;
+	return set_addrs(cfg->listen, &cfg->n_listen, "listen", value, why, whysz);
+}
+
+int
+config_parse_cidr(struct config_cidr *out, const char *s)
+{
+	char host[64];
+	const char *slash = strchr(s, '/');
+	size_t hlen = slash ? (size_t)(slash - s) : strlen(s);
+	int bits;
+
+	memset(out, 0, sizeof(*out));
+	if (hlen == 0 || hlen >= sizeof(host))
+		return ERR_MALFORMED;
+	memcpy(host, s, hlen);
+	host[hlen] = '\0';
+	if (inet_pton(AF_INET, host, out->addr) == 1) {
+		out->family = AF_INET;
+		bits = 32;
+	} else if (inet_pton(AF_INET6, host, out->addr) == 1) {
+		out->family = AF_INET6;
+		bits = 128;
+	} else {
+		return ERR_MALFORMED;
+	}
+	out->prefix = bits;
+	if (slash != NULL) {
+		char *end;
+		long p;
+
+		errno = 0;
+		p = strtol(slash + 1, &end, 10);
+		if (errno || end == slash + 1 || *end != '\0' || p < 0 || p > bits)
+			return ERR_MALFORMED;
+		out->prefix = (int)p;
+	}
+	for (int i = out->prefix; i < bits; i++)
+		if (out->addr[i / 8] & (0x80u >> (i % 8)))
+			return ERR_MALFORMED;   /* host bits set: say what you mean */
+	return 0;
+}
+
+int
+config_cidr_match(const struct config_cidr *c, int family, const unsigned char *addr)
+{
+	int full = c->prefix / 8, rest = c->prefix % 8;
+
+	if (c->family != family)
+		return 0;
+	if (memcmp(c->addr, addr, (size_t)full) != 0)
+		return 0;
+	if (rest == 0)
+		return 1;
+	return ((c->addr[full] ^ addr[full]) & (0xffu << (8 - rest)) & 0xffu) == 0;
+}
+
+static int
+set_cidrs(struct config_cidr *dst, int *ndst, const char *key, const char *value, char *why,
+    size_t whysz)
+{
+	struct config_cidr c[CONFIG_MAX_CIDRS];
+	char tmp[CONFIG_STR_MAX];
+	char *save = NULL, *tok;
+	int n = 0;
+
+	if (strlen(value) >= sizeof(tmp)) {
+		snprintf(why, whysz, "%s: value too long", key);
+		return ERR_CONFIG;
+	}
+	strcpy(tmp, value);
+	for (tok = strtok_r(tmp, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		if (n == CONFIG_MAX_CIDRS) {
+			snprintf(why, whysz, "%s: at most %d entries", key, CONFIG_MAX_CIDRS);
+			return ERR_CONFIG;
+		}
+		if (config_parse_cidr(&c[n], tok) != 0) {
+			snprintf(why, whysz, "%s: '%s' is not a numeric address or address/prefix "
+			    "(e.g. 192.0.2.25, 192.0.2.0/24, 2001:db8::/32; no host bits past "
+			    "the prefix)", key, tok);
+			return ERR_CONFIG;
+		}
+		n++;
+	}
+	memcpy(dst, c, sizeof(c[0]) * (size_t)n);
+	*ndst = n;
 	return 0;
 }
 
@@ -258,6 +358,10 @@ apply(struct config *cfg, const char *key, const char *value, char *why, size_t 
 		return 0;
 	case CT_LISTEN:
 		return set_listen(cfg, value, why, whysz);
+	case CT_MAIL_LISTEN:
+		return set_addrs(cfg->mail_listen, &cfg->n_mail_listen, key, value, why, whysz);
+	case CT_CIDRS:
+		return set_cidrs(cfg->mail_relays, &cfg->n_mail_relays, key, value, why, whysz);
 	case CT_RESOLVER:
 		if (config_parse_addr(&cfg->resolver, value, 53) != 0) {
 			snprintf(why, whysz, "resolver: '%s' is not a numeric address[:port]", value);
@@ -465,6 +569,11 @@ config_finish(struct config *cfg, char *err, size_t errsz)
 	}
 	if ((cfg->tls_key[0] == '\0') != (cfg->tls_chain[0] == '\0')) {
 		snprintf(err, errsz, "tls_key and tls_chain: set both or neither");
+		return ERR_CONFIG;
+	}
+	if (cfg->n_mail_listen > 0 && cfg->upki_admin_email[0] == '\0') {
+		snprintf(err, errsz, "mail_listen: needs upki_admin_email (the only recipient "
+		    "the mail receiver accepts)");
 		return ERR_CONFIG;
 	}
 	return 0;

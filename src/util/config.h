@@ -14,11 +14,19 @@
 #define CONFIG_STR_MAX 256
 #define CONFIG_MAX_LISTEN 4
 #define CONFIG_MAX_NAMES 8
+#define CONFIG_MAX_CIDRS 16
 
 struct config_addr {
 	struct sockaddr_storage ss;
 	socklen_t len;
 	char text[80];          /* as written, e.g. "127.0.0.1:14000", "[::1]:14000" */
+};
+
+/* An address block: family, network bytes (v4 in the first 4), prefix length. */
+struct config_cidr {
+	int family;             /* AF_INET or AF_INET6 */
+	unsigned char addr[16];
+	int prefix;
 };
 
 struct config {
@@ -82,6 +90,11 @@ struct config {
 	int limit_failed_validations_per_day; /* then no orders or challenges that day; 0: off */
 	/* httpd: connections one client address may hold on the ACME listener. */
 	int http_max_conns_per_addr;
+	/* Mail receiver (SMTP): off unless mail_listen is set. */
+	struct config_addr mail_listen[CONFIG_MAX_LISTEN];
+	int n_mail_listen;
+	struct config_cidr mail_relays[CONFIG_MAX_CIDRS];   /* clients allowed to connect */
+	int n_mail_relays;
 };
 
 /* Fill cfg with the embedded defaults (loopback listener, data under ./var). */
@@ -112,5 +125,14 @@ int config_finish(struct config *cfg, char *err, size_t errsz);
  * 0 or ERR_MALFORMED.
  */
 int config_parse_addr(struct config_addr *out, const char *s, int defport);
+
+/*
+ * Parse "a.b.c.d[/n]" or "v6addr[/n]" (no brackets; without /n the one
+ * address). Host bits past the prefix are refused. 0 or ERR_MALFORMED.
+ */
+int config_parse_cidr(struct config_cidr *out, const char *s);
+
+/* 1 when the address (family, 4 or 16 bytes) lies in c. */
+int config_cidr_match(const struct config_cidr *c, int family, const unsigned char *addr);
 
 #endif
