@@ -20,6 +20,22 @@ static const struct {
 	{ "VRFY", SMTP_V_VRFY }, { "HELP", SMTP_V_HELP }, { "EXPN", SMTP_V_EXPN },
 };
 
+/* p[0..n) is kw, ignoring case. */
+static int
+smtp_word_is(const char *p, size_t n, const char *kw)
+{
+	return n == strlen(kw) && strncasecmp(p, kw, n) == 0;
+}
+
+/* p[0..n) starts with kw (and has more), ignoring case. */
+static int
+smtp_word_starts(const char *p, size_t n, const char *kw)
+{
+	size_t l = strlen(kw);
+
+	return n > l && strncasecmp(p, kw, l) == 0;
+}
+
 /* Printable US-ASCII without space: what a path or a domain may hold here. */
 static int
 smtp_char_graph(unsigned char c)
@@ -97,7 +113,7 @@ smtp_params_parse(const char *p, size_t n, struct smtp_cmd *cmd, const char **wh
 		while (i < n && p[i] != ' ')
 			i++;
 		e = i;
-		if (cmd->verb == SMTP_V_MAIL && e - s > 5 && strncasecmp(p + s, "SIZE=", 5) == 0) {
+		if (cmd->verb == SMTP_V_MAIL && smtp_word_starts(p + s, e - s, "SIZE=")) {
 			unsigned long v = 0;
 
 			for (size_t k = s + 5; k < e; k++) {
@@ -108,11 +124,10 @@ smtp_params_parse(const char *p, size_t n, struct smtp_cmd *cmd, const char **wh
 				v = v * 10 + (unsigned long)(p[k] - '0');
 			}
 			cmd->size = v;
-		} else if (cmd->verb == SMTP_V_MAIL && e - s > 5 &&
-		    strncasecmp(p + s, "BODY=", 5) == 0) {
-			if (e - s - 5 == 4 && strncasecmp(p + s + 5, "7BIT", 4) == 0) {
+		} else if (cmd->verb == SMTP_V_MAIL && smtp_word_starts(p + s, e - s, "BODY=")) {
+			if (smtp_word_is(p + s + 5, e - s - 5, "7BIT")) {
 				cmd->body_8bit = 0;
-			} else if (e - s - 5 == 8 && strncasecmp(p + s + 5, "8BITMIME", 8) == 0) {
+			} else if (smtp_word_is(p + s + 5, e - s - 5, "8BITMIME")) {
 				cmd->body_8bit = 1;
 			} else {
 				*why = "5.5.4 BODY must be 7BIT or 8BITMIME";
@@ -145,8 +160,7 @@ smtp_cmd_parse(const char *line, size_t len, struct smtp_cmd *cmd, const char **
 	while (vlen < len && line[vlen] != ' ')
 		vlen++;
 	for (size_t i = 0; i < sizeof(smtp_verbs) / sizeof(smtp_verbs[0]); i++)
-		if (strlen(smtp_verbs[i].name) == vlen &&
-		    strncasecmp(line, smtp_verbs[i].name, vlen) == 0)
+		if (smtp_word_is(line, vlen, smtp_verbs[i].name))
 			cmd->verb = smtp_verbs[i].verb;
 	if (cmd->verb == SMTP_V_UNKNOWN) {
 		*why = "5.5.2 command not recognised";
@@ -189,9 +203,10 @@ smtp_cmd_parse(const char *line, size_t len, struct smtp_cmd *cmd, const char **
 			a++;
 			alen--;
 		}
-		if (cmd->verb == SMTP_V_RCPT && alen >= 12 && strncasecmp(a, "<postmaster>", 12) == 0) {
+		if (cmd->verb == SMTP_V_RCPT && (smtp_word_is(a, alen, "<postmaster>") ||
+		    smtp_word_starts(a, alen, "<postmaster> "))) {
 			snprintf(cmd->path, sizeof(cmd->path), "postmaster");
-			used = 12;
+			used = strlen("<postmaster>");
 		} else if ((rc = smtp_path_parse(a, alen, cmd->path, &used, why)) != 0) {
 			return rc;
 		}
@@ -347,7 +362,7 @@ smtp_data_line(struct smtp_sess *s, const char *line, size_t len, int toolong, s
 	}
 	if (s->msg_over || s->line_over)
 		return 0;
-	if (buf_append(&s->msg, line, len) != 0 || buf_append(&s->msg, "\r\n", 2) != 0) {
+	if (buf_append(&s->msg, line, len) != 0 || buf_puts(&s->msg, "\r\n") != 0) {
 		s->msg_over = 1;
 		buf_free(&s->msg);
 	}

@@ -17,6 +17,7 @@
  *   lra.c       HTTP handlers of /upki-odcert/... (login, menu, upload, ...)
  *   control.c   HTTP handlers of /_sim/... (state, mail, clock, fault)
  *   fault.c     injected faults
+ *   smtp_out.c  delivery of the outbox by SMTP (--smtp-to)
  *
  * Clock: every time the simulator keeps is "sim time" = the real wall clock
  * plus an offset that POST /_sim/clock advances. Issuance delays are drawn in
@@ -29,6 +30,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include <bearssl.h>
 
@@ -248,6 +250,9 @@ enum sim_fault_mode {
 	SIM_F_RATE_LIMIT,    /* bulk download answered busy ("rate_limit_breach") */
 	SIM_F_SESSION_LOSS,  /* the session is gone at the next request */
 	SIM_F_DROP_ANSWER,   /* the request takes effect, then the connection is reset unanswered */
+	SIM_F_MAIL_DELAY,    /* the next mail is delivered by SMTP after "seconds" */
+	SIM_F_MAIL_LOST,     /* the next mail is never delivered by SMTP */
+	SIM_F_MAIL_DUPLICATE, /* the next mail is delivered by SMTP twice */
 	SIM_F__MAX
 };
 
@@ -256,6 +261,7 @@ struct sim_faults {
 	int status_5xx;                /* 500 by default */
 	int busy_status;               /* 200 by default (429/503 possible) */
 	unsigned slow_ms;
+	unsigned mail_delay_ms;        /* mail_delay: 5000 by default */
 	unsigned n_slow;               /* requests held right now */
 	char step[SIM_F__MAX][12];     /* request-level faults: only this step ("" any) */
 };
@@ -279,6 +285,7 @@ struct sim_opts {
 	int allow_revoke_status4;
 	int pem_quoted;
 	int log_level;
+	char smtp_to[80];        /* deliver the outbox by SMTP here; "" = no */
 };
 
 struct sim_session {
@@ -325,7 +332,22 @@ struct sim {
 	int lra_port, pub_port;
 	char public_url[128];    /* https://127.0.0.1:PUBPORT */
 	void *slow_list;         /* fault.c's held requests */
+	struct smtp_out *smtp;   /* smtp_out.c's queue; NULL without --smtp-to */
 };
+
+/* "1.2.3.4:PORT" or "[v6]:PORT" (main.c). 0 or ERR_MALFORMED. */
+int sim_parse_addr(const char *text, struct sockaddr_storage *ss, socklen_t *len, int *port);
+
+/* ---- SMTP delivery (smtp_out.c) ---- */
+
+struct json_w;
+/* Deliver every mail added from now on to "ADDR:PORT" (to NULL or "": off). */
+int sim_smtp_start(struct sim *s, const char *to);
+/* Queue m for delivery (takes the mail_* faults); nothing without sim_smtp_start. */
+void sim_smtp_queue(struct sim *s, const struct sim_mail *m);
+/* "smtp": {sent, retries, lost, dropped, duplicated, delayed, queued} for /_sim/state. */
+void sim_smtp_json(struct json_w *w, const struct sim *s);
+void sim_smtp_free(struct sim *s);
 
 /* Sim time in milliseconds (wall clock + offset). */
 int64_t sim_now_ms(const struct sim *s);
