@@ -191,4 +191,33 @@ ids=$(for i in 5 6 7; do "$BIN" -c "$T/gw.conf" mail show $i | tr -d '\r' | sed 
 check_eq "two of the three new messages are the same mail" 2 "$(printf '%s\n' "$ids" | sort | uniq -c | awk '{print $1}' | sort -n | tail -1)"
 check_eq "the delay is logged by the simulator" 1 \
 	"$(grep -c 'held back 2000 ms (fault mail_delay)' "$T/sim.err")"
+
+# ---- 6. a full store answers 452 (try later) and keeps what it has ----
+MAIL2=$(free_port)
+sed -e "s#^data_dir = .*#data_dir = $T/var4#" -e "s#^listen = .*#listen = 127.0.0.1:$(free_port)#" \
+	-e "s#^mail_listen = .*#mail_listen = 127.0.0.1:$MAIL2#" "$T/gw.conf" >"$T/gw4.conf"
+echo "store_map_size = 1" >>"$T/gw4.conf"
+check "a gateway with a 1 MiB store starts" gateway_start gw4 "$T/gw4.conf"
+check "its mail receiver listens" wait_port "$MAIL2" 10
+out=$(MAIL2=$MAIL2 /usr/bin/python3 - <<'PY'
+import os, smtplib
+s = smtplib.SMTP("127.0.0.1", int(os.environ["MAIL2"]), timeout=10)
+s.ehlo()
+for i in range(12):
+    s.mail("x@example.jp")
+    s.rcpt("admin@example.ac.jp")
+    code, text = s.data(("Subject: fill %d\r\n\r\n" % i).encode() + (b"z" * 998 + b"\r\n") * 250)
+    print("msg%d=%d %s" % (i, code, text.decode()))
+    if code != 250:
+        break
+s.quit()
+PY
+)
+echo "$out" | sed 's/^/# /'
+check_match "a message the store has no room for gets 452 4.3.1" "=452 4\.3\.1 " "$out"
+stored=$(printf '%s\n' "$out" | grep -c '=250 ')
+check_match "some fit before" "^[1-9]" "$stored"
+check_eq "every message answered 250 is listed" "$stored" \
+	"$("$BIN" -c "$T/gw4.conf" mail list | sed -n 's/^\([0-9]*\) message(s)$/\1/p')"
+check_match "the refusal is logged" "not stored: .*try again later" "$(cat "$T/gw4.err")"
 finish
