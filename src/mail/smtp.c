@@ -257,6 +257,7 @@ smtp_txn_reset(struct smtp_sess *s)
 	buf_free(&s->msg);
 	s->msg_over = 0;
 	s->line_over = 0;
+	s->bare_lf = 0;
 	if (s->state != SMTP_S_START && s->state != SMTP_S_CLOSED)
 		s->state = SMTP_S_READY;
 }
@@ -325,6 +326,10 @@ smtp_data_end(struct smtp_sess *s, struct buf *out)
 		smtp_reply(out, 500, text);
 		log_info("mail: %s: message from <%s> refused: a line over %d octets", s->env.peer,
 		    s->env.from, CONFIG_MAIL_LINE_MAX);
+	} else if (s->bare_lf) {
+		smtp_reply(out, 500, "5.5.2 bare LF in the message (lines end in CRLF): not stored");
+		log_info("mail: %s: message from <%s> refused: a line ended in a bare LF",
+		    s->env.peer, s->env.from);
 	} else {
 		uint64_t id = 0;
 
@@ -348,11 +353,13 @@ smtp_data_end(struct smtp_sess *s, struct buf *out)
 
 /* One line of DATA. */
 static unsigned
-smtp_data_line(struct smtp_sess *s, const char *line, size_t len, int toolong, struct buf *out)
+smtp_data_line(struct smtp_sess *s, const char *line, size_t len, unsigned flags, struct buf *out)
 {
-	if (!toolong && len == 1 && line[0] == '.')
+	if (flags & SMTP_LINE_BARE_LF)
+		s->bare_lf = 1;
+	if (!(flags & SMTP_LINE_TOOLONG) && len == 1 && line[0] == '.')
 		return smtp_data_end(s, out);
-	if (toolong) {
+	if (flags & SMTP_LINE_TOOLONG) {
 		s->line_over = 1;
 		return 0;
 	}
@@ -360,7 +367,7 @@ smtp_data_line(struct smtp_sess *s, const char *line, size_t len, int toolong, s
 		line++;
 		len--;
 	}
-	if (s->msg_over || s->line_over)
+	if (s->msg_over || s->line_over || s->bare_lf)
 		return 0;
 	if (buf_append(&s->msg, line, len) != 0 || buf_puts(&s->msg, "\r\n") != 0) {
 		s->msg_over = 1;
@@ -491,7 +498,7 @@ smtp_cmd_run(struct smtp_sess *s, const struct smtp_cmd *c, struct buf *out)
 }
 
 unsigned
-smtp_sess_line(struct smtp_sess *s, const char *line, size_t len, int toolong, struct buf *out)
+smtp_sess_line(struct smtp_sess *s, const char *line, size_t len, unsigned flags, struct buf *out)
 {
 	struct smtp_cmd cmd;
 	const char *why;
@@ -500,8 +507,8 @@ smtp_sess_line(struct smtp_sess *s, const char *line, size_t len, int toolong, s
 	if (s->state == SMTP_S_CLOSED)
 		return SMTP_ACT_CLOSE;
 	if (s->state == SMTP_S_DATA)
-		return smtp_data_line(s, line, len, toolong, out);
-	if (toolong) {
+		return smtp_data_line(s, line, len, flags, out);
+	if (flags & SMTP_LINE_TOOLONG) {
 		char text[64];
 
 		snprintf(text, sizeof(text), "5.5.2 line over %d octets", CONFIG_MAIL_LINE_MAX);

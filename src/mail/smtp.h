@@ -74,12 +74,17 @@ struct smtp_sess {
 	struct buf msg;               /* DATA so far, at most max_msg bytes */
 	unsigned char msg_over;       /* over max_msg: read to the end, then 552 */
 	unsigned char line_over;      /* an over-long line in DATA: then 500 */
+	unsigned char bare_lf;        /* a line in DATA ended in LF alone: then 500 */
 	unsigned char tls;            /* TLS is on: no second STARTTLS */
 	unsigned errors;              /* bad commands so far */
 	unsigned long stored;         /* messages stored in this session */
 	uint64_t last_id;             /* record id of the last stored message */
 	int last_rc;                  /* result of the last deliver call */
 };
+
+/* smtp_sess_line() line flags: how the line came. */
+#define SMTP_LINE_TOOLONG 0x1u  /* it did not fit: its bytes are gone */
+#define SMTP_LINE_BARE_LF 0x2u  /* it ended in LF without CR */
 
 /* smtp_sess_line() result flags: what the caller does after sending out. */
 #define SMTP_ACT_CLOSE 0x1u     /* send the output, then close the connection */
@@ -96,12 +101,15 @@ void smtp_sess_free(struct smtp_sess *s);
 int smtp_sess_greet(struct smtp_sess *s, struct buf *out);
 
 /*
- * Feed one input line: its bytes without the line end (len < CONFIG_MAIL_LINE_MAX
- * unless toolong), or toolong = 1 for a line that did not fit (its bytes are
- * gone). Appends the reply (if any) to out and returns SMTP_ACT_* flags. A
- * session in SMTP_S_CLOSED ignores every line.
+ * Feed one input line: its bytes without the line end (len + 2 <=
+ * CONFIG_MAIL_LINE_MAX), with SMTP_LINE_* flags: SMTP_LINE_TOOLONG for a line
+ * that did not fit (line and len are then ignored), SMTP_LINE_BARE_LF for one
+ * that ended in a bare LF. A message with a bare LF is not stored (500): a
+ * bare LF is how SMTP smuggling hides a second message in the first, and UPKI's
+ * mail never has one. Appends the reply (if any) to out and returns SMTP_ACT_*
+ * flags. A session in SMTP_S_CLOSED ignores every line.
  */
-unsigned smtp_sess_line(struct smtp_sess *s, const char *line, size_t len, int toolong,
+unsigned smtp_sess_line(struct smtp_sess *s, const char *line, size_t len, unsigned flags,
     struct buf *out);
 
 /* The TLS handshake after SMTP_ACT_STARTTLS completed: RFC 3207 §4.2, the

@@ -307,13 +307,14 @@ mail_conn_lines(struct mail_conn *c)
 		len = (size_t)(lf - c->in.p);
 		if (c->skipping) {
 			c->skipping = 0;
-			mail_conn_act(c, smtp_sess_line(&c->sess, NULL, 0, 1, &c->out));
+			mail_conn_act(c, smtp_sess_line(&c->sess, NULL, 0, SMTP_LINE_TOOLONG, &c->out));
 		} else {
-			size_t l = len > 0 && c->in.p[len - 1] == '\r' ? len - 1 : len;
-			int toolong = l + 2 > CONFIG_MAIL_LINE_MAX;
+			int cr = len > 0 && c->in.p[len - 1] == '\r';
+			size_t l = cr ? len - 1 : len;
+			unsigned fl = (cr ? 0 : SMTP_LINE_BARE_LF) |
+			    (l + 2 > CONFIG_MAIL_LINE_MAX ? SMTP_LINE_TOOLONG : 0);
 
-			mail_conn_act(c, smtp_sess_line(&c->sess, toolong ? NULL : (char *)c->in.p,
-			    toolong ? 0 : l, toolong, &c->out));
+			mail_conn_act(c, smtp_sess_line(&c->sess, (char *)c->in.p, l, fl, &c->out));
 		}
 		if (c->starttls)
 			break;   /* mail_conn_act dropped the input */
@@ -388,6 +389,10 @@ mail_conn_drive(struct mail_conn *c)
 		}
 	}
 	mail_conn_arm(c);
+	/* Lines left over (the turn bound, or a full input buffer): go on next loop turn. */
+	if (!c->close_after && !c->dying && c->in.len > 0 && !c->skipping &&
+	    memchr(c->in.p, '\n', c->in.len) != NULL)
+		event_active(&c->ev, c->armed, 0);
 	return;
 close:
 	mail_conn_free(c);

@@ -111,8 +111,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!toolong)
 			check_cmd((const char *)data + i, l);
 		buf_reset(&out);
-		act = smtp_sess_line(&s, toolong ? NULL : (const char *)data + i, toolong ? 0 : l,
-		    toolong, &out);
+		act = smtp_sess_line(&s, (const char *)data + i, l,
+		    (toolong ? SMTP_LINE_TOOLONG : 0) | (lf != NULL && (e == i || data[e - 1] != '\r') ?
+		    SMTP_LINE_BARE_LF : 0), &out);
 		check_replies(&out);
 		if (closed)
 			CHECK(out.len == 0);

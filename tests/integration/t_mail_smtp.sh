@@ -135,6 +135,55 @@ check_match "the relay refusal is logged" "127\.0\.0\.2:[0-9]*: not in mail_rela
 "$BIN" -c "$T/gw.conf" mail show 2 >"$T/mail2.eml"
 check_match "dot-unstuffed as stored" "^\.dot" "$(tr -d '\r' <"$T/mail2.eml")"
 
+# ---- 2b. raw clients: pipelined commands, a smuggling attempt, the connection limit ----
+out=$(/usr/bin/python3 - <<'PY'
+import os, socket, time
+port = int(os.environ["MAIL_PORT"])
+def conn():
+    c = socket.create_connection(("127.0.0.1", port), timeout=10)
+    f = c.makefile("rb")
+    return c, f
+def reply(f):
+    lines = []
+    while True:
+        l = f.readline()
+        if not l:
+            return "EOF"
+        lines.append(l.decode().rstrip("\r\n"))
+        if len(l) < 4 or l[3:4] != b"-":
+            return lines[-1]
+c, f = conn()
+print("greet=%s" % reply(f))
+c.sendall(b"EHLO pipe\r\nMAIL FROM:<p@example.jp>\r\nRCPT TO:<admin@example.ac.jp>\r\nDATA\r\n")
+print("pipelined=%s" % " | ".join(reply(f)[:3] for _ in range(4)))
+c.sendall(b"Subject: pipelined\r\n\r\nbody\r\n.\r\nNOOP\r\n")
+print("pipelined_end=%s | %s" % (reply(f)[:3], reply(f)[:3]))
+# A bare-LF "end of data" followed by a second message: nothing of it is stored.
+c.sendall(b"MAIL FROM:<p@example.jp>\r\nRCPT TO:<admin@example.ac.jp>\r\nDATA\r\n")
+reply(f); reply(f); reply(f)
+c.sendall(b"Subject: first\r\n\r\nx\n.\nMAIL FROM:<evil@example.jp>\r\n\r\n.\r\n")
+print("smuggle=%s" % reply(f))
+c.close()
+held = []
+for i in range(16):
+    h, hf = conn()
+    held.append((h, hf))
+    reply(hf)
+x, xf = conn()
+print("seventeenth=%s" % reply(xf))
+x.close()
+for h, hf in held:
+    h.close()
+PY
+)
+echo "$out" | sed 's/^/# /'
+check_match "pipelined commands are answered in order" "^pipelined=250 \| 250 \| 250 \| 354" "$out"
+check_match "... and so is the message" "^pipelined_end=250 \| 250" "$out"
+check_match "a message with a bare LF is refused (no smuggling)" "^smuggle=500 5\.5\.2 bare LF" "$out"
+check_match "the 17th connection gets 421" "^seventeenth=421 " "$out"
+check_eq "the pipelined message is mail 3; nothing smuggled" 3 "$(mail_count)"
+check "... no message from evil@" sh -c "! '$BIN' -c '$T/gw.conf' mail list | grep -q evil"
+
 # ---- 3. killed right after the 250: the message is still there ----
 out=$(PID=$PID_gw /usr/bin/python3 - <<'PY'
 import os, signal, smtplib
@@ -148,11 +197,11 @@ print("data=%d %s" % (code, text.decode()))
 PY
 )
 echo "$out" | sed 's/^/# /'
-check_match "250 for the message, then kill -9" "^data=250 2.0.0 stored as mail 3" "$out"
+check_match "250 for the message, then kill -9" "^data=250 2.0.0 stored as mail 4" "$out"
 wait "$PID_gw" 2>/dev/null
 check "gateway restarts" gateway_start gw2 "$T/gw.conf"
-check "the message is there after the restart" wait_mails 3 5
-"$BIN" -c "$T/gw.conf" mail show 3 >"$T/mail3.eml"
+check "the message is there after the restart" wait_mails 4 5
+"$BIN" -c "$T/gw.conf" mail show 4 >"$T/mail3.eml"
 check_match "... with its bytes" "kill-after-250 marker" "$(cat "$T/mail3.eml")"
 
 # ---- 4. the simulator retries while the gateway is down ----
@@ -172,7 +221,7 @@ for _ in $(seq 100); do
 done
 check_eq "the simulator retries the delivery" yes "$retried"
 check "gateway restarts again" gateway_start gw3 "$T/gw.conf"
-check "the mail arrives after the restart" wait_mails 4 40
+check "the mail arrives after the restart" wait_mails 5 40
 
 # ---- 5. faults: lost, duplicate, delay ----
 fault '{"mode":"mail_lost","count":1}'
@@ -181,13 +230,13 @@ fault '{"mode":"mail_delay","count":1,"seconds":2}'
 out=$(issue lost.example.ac.jp twice.example.ac.jp plain.example.ac.jp)
 echo "$out" | sed 's/^/# /'
 check_eq "three more certificates" 3 "$(printf '%s\n' "$out" | grep -c '=valid$')"
-check "lost: 0, duplicate: 2, plain: 1 more messages (7 in all)" wait_mails 7 30
+check "lost: 0, duplicate: 2, plain: 1 more messages (8 in all)" wait_mails 8 30
 st=$(sim_state)
 check_eq "the simulator lost one mail" 1 "$(echo "$st" | jget "d['smtp']['lost']")"
 check_eq "... sent one twice" 1 "$(echo "$st" | jget "d['smtp']['duplicated']")"
 check_eq "... held one back" 1 "$(echo "$st" | jget "d['smtp']['delayed']")"
 check_eq "... and made 5 deliveries in all" 5 "$(echo "$st" | jget "d['smtp']['sent']")"
-ids=$(for i in 5 6 7; do "$BIN" -c "$T/gw.conf" mail show $i | tr -d '\r' | sed -n 's/^Message-ID: //p'; done)
+ids=$(for i in 6 7 8; do "$BIN" -c "$T/gw.conf" mail show $i | tr -d '\r' | sed -n 's/^Message-ID: //p'; done)
 check_eq "two of the three new messages are the same mail" 2 "$(printf '%s\n' "$ids" | sort | uniq -c | awk '{print $1}' | sort -n | tail -1)"
 check_eq "the delay is logged by the simulator" 1 \
 	"$(grep -c 'held back 2000 ms (fault mail_delay)' "$T/sim.err")"

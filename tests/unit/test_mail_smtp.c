@@ -84,7 +84,7 @@ static const char *
 feed_toolong(struct fx *f)
 {
 	buf_reset(&f->out);
-	f->act = smtp_sess_line(&f->s, NULL, 0, 1, &f->out);
+	f->act = smtp_sess_line(&f->s, NULL, 0, SMTP_LINE_TOOLONG, &f->out);
 	snprintf(f->reply, sizeof(f->reply), "%.*s", (int)f->out.len, (const char *)f->out.p);
 	return f->reply;
 }
@@ -276,6 +276,34 @@ test_long_lines(void **state)
 }
 
 static void
+test_bare_lf(void **state)
+{
+	struct fx f;
+
+	(void)state;
+	fx_init(&f, 0, 0);
+	start_txn(&f);
+	feed(&f, "Subject: smuggled");
+	buf_reset(&f.out);
+	assert_int_equal(smtp_sess_line(&f.s, ".", 1, SMTP_LINE_BARE_LF, &f.out), 0);
+	assert_memory_equal(f.out.p, "500 5.5.2 bare LF", 17);
+	assert_int_equal(f.st.calls, 0);
+	/* A bare LF inside the text, then a proper end: refused all the same. */
+	feed(&f, "MAIL FROM:<a@b.jp>");
+	feed(&f, "RCPT TO:<admin@example.ac.jp>");
+	feed(&f, "DATA");
+	buf_reset(&f.out);
+	smtp_sess_line(&f.s, "x", 1, SMTP_LINE_BARE_LF, &f.out);
+	assert_code(feed(&f, "."), "500");
+	assert_int_equal(f.st.calls, 0);
+	/* Commands may end in a bare LF. */
+	buf_reset(&f.out);
+	smtp_sess_line(&f.s, "NOOP", 4, SMTP_LINE_BARE_LF, &f.out);
+	assert_memory_equal(f.out.p, "250 ", 4);
+	fx_done(&f);
+}
+
+static void
 test_store_failures(void **state)
 {
 	struct fx f;
@@ -394,6 +422,7 @@ main(void)
 		cmocka_unit_test(test_sequence_errors),
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_long_lines),
+		cmocka_unit_test(test_bare_lf),
 		cmocka_unit_test(test_store_failures),
 		cmocka_unit_test(test_starttls),
 		cmocka_unit_test(test_error_limit),
