@@ -161,7 +161,8 @@ mail_conn_free(struct mail_conn *c)
 static void
 mail_timer_cmd(struct mail_conn *c)
 {
-	struct timeval tv = { CONFIG_MAIL_CMD_TIMEOUT_S, 0 };
+	struct timeval tv = { c->srv->cfg->mail_cmd_timeout_s > 0 ?
+	    c->srv->cfg->mail_cmd_timeout_s : CONFIG_MAIL_CMD_TIMEOUT_S, 0 };
 
 	if (!c->dying)
 		evtimer_add(&c->timer, &tv);
@@ -418,7 +419,7 @@ mail_conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	log_info("mail: %s: no command for %d s: closing", c->sess.env.peer,
-	    CONFIG_MAIL_CMD_TIMEOUT_S);
+	    c->srv->cfg->mail_cmd_timeout_s);
 	mail_conn_abort(c, "421 4.4.2 timeout: closing\r\n");
 	mail_conn_drive(c);
 }

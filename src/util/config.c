@@ -79,6 +79,7 @@ static const struct cfg_key cfg_keys[] = {
 	/* mail receiver (SMTP) */
 	{ "mail_listen", CT_MAIL_LISTEN, 0, 0, 0, 0 },
 	{ "mail_relays", CT_CIDRS, 0, 0, 0, 0 },
+	INT("mail_cmd_timeout", mail_cmd_timeout_s, 1, 3600),
 };
 
 void
@@ -114,6 +115,7 @@ config_defaults(struct config *cfg)
 	config_parse_cidr(&cfg->mail_relays[0], "127.0.0.0/8");
 	config_parse_cidr(&cfg->mail_relays[1], "::1");
 	cfg->n_mail_relays = 2;
+	cfg->mail_cmd_timeout_s = CONFIG_MAIL_CMD_TIMEOUT_S;
 }
 
 int

@@ -95,6 +95,7 @@ struct config {
 	int n_mail_listen;
 	struct config_cidr mail_relays[CONFIG_MAX_CIDRS];   /* clients allowed to connect */
 	int n_mail_relays;
+	int mail_cmd_timeout_s;             /* seconds to wait for a command or DATA line */
 };
 
 /* Fill cfg with the embedded defaults (loopback listener, data under ./var). */

@@ -245,7 +245,7 @@ check_eq "the delay is logged by the simulator" 1 \
 MAIL2=$(free_port)
 sed -e "s#^data_dir = .*#data_dir = $T/var4#" -e "s#^listen = .*#listen = 127.0.0.1:$(free_port)#" \
 	-e "s#^mail_listen = .*#mail_listen = 127.0.0.1:$MAIL2#" "$T/gw.conf" >"$T/gw4.conf"
-echo "store_map_size = 1" >>"$T/gw4.conf"
+printf 'store_map_size = 1\nmail_cmd_timeout = 2\n' >>"$T/gw4.conf"
 check "a gateway with a 1 MiB store starts" gateway_start gw4 "$T/gw4.conf"
 check "its mail receiver listens" wait_port "$MAIL2" 10
 out=$(MAIL2=$MAIL2 /usr/bin/python3 - <<'PY'
@@ -269,4 +269,23 @@ check_match "some fit before" "^[1-9]" "$stored"
 check_eq "every message answered 250 is listed" "$stored" \
 	"$("$BIN" -c "$T/gw4.conf" mail list | sed -n 's/^\([0-9]*\) message(s)$/\1/p')"
 check_match "the refusal is logged" "not stored: .*try again later" "$(cat "$T/gw4.err")"
+
+# ---- 7. a silent client is closed after mail_cmd_timeout (2 s here) ----
+out=$(MAIL2=$MAIL2 timeout 30 /usr/bin/python3 - <<'PY'
+import os, socket, time
+c = socket.create_connection(("127.0.0.1", int(os.environ["MAIL2"])), timeout=20)
+f = c.makefile("rb")
+t0 = time.time()
+print("greet=%s" % f.readline().decode().strip()[:3])
+c.sendall(b"EHLO quiet\r\n")
+while f.readline()[3:4] == b"-":
+    pass
+print("after=%s" % f.readline().decode().strip())
+print("eof=%s" % (f.readline() == b""))
+print("waited=%.1f" % (time.time() - t0))
+PY
+)
+echo "$out" | sed 's/^/# /'
+check_match "a silent client gets 421 after the command timeout" "^after=421 4\.4\.2 timeout" "$out"
+check_match "... and is closed" "^eof=True" "$out"
 finish
