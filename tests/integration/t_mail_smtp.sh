@@ -164,6 +164,22 @@ reply(f); reply(f); reply(f)
 c.sendall(b"Subject: first\r\n\r\nx\n.\nMAIL FROM:<evil@example.jp>\r\n\r\n.\r\n")
 print("smuggle=%s" % reply(f))
 c.close()
+# Plain text pipelined after STARTTLS must not be taken as a command inside TLS
+# (CVE-2011-0411): the first answer in TLS is the one to the EHLO sent in TLS.
+import ssl
+c, f = conn()
+reply(f)
+c.sendall(b"EHLO inject\r\n")
+reply(f)
+c.sendall(b"STARTTLS\r\nVRFY injected\r\n")
+print("starttls=%s" % reply(f)[:3])
+ctx = ssl.create_default_context(cafile=os.environ["T"] + "/var/tls/ca.pem")
+t = ctx.wrap_socket(c, server_hostname="127.0.0.1")
+tf = t.makefile("rb")
+t.sendall(b"EHLO intls\r\n")
+first = tf.readline().decode().strip()
+print("first_in_tls=%s" % first)
+t.close()
 held = []
 for i in range(16):
     h, hf = conn()
@@ -181,6 +197,8 @@ check_match "pipelined commands are answered in order" "^pipelined=250 \| 250 \|
 check_match "... and so is the message" "^pipelined_end=250 \| 250" "$out"
 check_match "a message with a bare LF is refused (no smuggling)" "^smuggle=500 5\.5\.2 bare LF" "$out"
 check_match "the 17th connection gets 421" "^seventeenth=421 " "$out"
+check_match "STARTTLS with a command pipelined after it: 220" "^starttls=220" "$out"
+check_match "... and the pipelined plain text is dropped, not run inside TLS" "^first_in_tls=250-.* greets intls" "$out"
 check_eq "the pipelined message is mail 3; nothing smuggled" 3 "$(mail_count)"
 check "... no message from evil@" sh -c "! '$BIN' -c '$T/gw.conf' mail list | grep -q evil"
 
