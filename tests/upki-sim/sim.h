@@ -18,6 +18,7 @@
  *   control.c   HTTP handlers of /_sim/... (state, mail, clock, fault)
  *   fault.c     injected faults
  *   smime.c     the outbox mails as UPKI sends them: RFC 5322, S/MIME-signed
+ *   smtp_out.c  delivery of the outbox by SMTP (--smtp-to)
  *
  * Clock: every time the simulator keeps is "sim time" = the real wall clock
  * plus an offset that POST /_sim/clock advances. Issuance delays are drawn in
@@ -30,6 +31,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include <bearssl.h>
 
@@ -252,6 +254,9 @@ enum sim_fault_mode {
 	SIM_F_MAIL_BADSIG,   /* the next rendered mail: its signature value broken */
 	SIM_F_MAIL_OTHERKEY, /* the next rendered mail: signed by a stranger CA's key */
 	SIM_F_MAIL_OTHERHOST, /* the next rendered mail: its URL on another host, signed */
+	SIM_F_MAIL_DELAY,    /* the next mail is delivered by SMTP after "seconds" */
+	SIM_F_MAIL_LOST,     /* the next mail is never delivered by SMTP */
+	SIM_F_MAIL_DUPLICATE, /* the next mail is delivered by SMTP twice */
 	SIM_F__MAX
 };
 
@@ -260,6 +265,7 @@ struct sim_faults {
 	int status_5xx;                /* 500 by default */
 	int busy_status;               /* 200 by default (429/503 possible) */
 	unsigned slow_ms;
+	unsigned mail_delay_ms;        /* mail_delay: 5000 by default */
 	unsigned n_slow;               /* requests held right now */
 	char step[SIM_F__MAX][12];     /* request-level faults: only this step ("" any) */
 };
@@ -283,6 +289,7 @@ struct sim_opts {
 	int allow_revoke_status4;
 	int pem_quoted;
 	int log_level;
+	char smtp_to[80];        /* deliver the outbox by SMTP here; "" = no */
 };
 
 struct sim_session {
@@ -339,7 +346,22 @@ struct sim {
 	int lra_port, pub_port;
 	char public_url[128];    /* https://127.0.0.1:PUBPORT */
 	void *slow_list;         /* fault.c's held requests */
+	struct smtp_out *smtp;   /* smtp_out.c's queue; NULL without --smtp-to */
 };
+
+/* "1.2.3.4:PORT" or "[v6]:PORT" (main.c). 0 or ERR_MALFORMED. */
+int sim_parse_addr(const char *text, struct sockaddr_storage *ss, socklen_t *len, int *port);
+
+/* ---- SMTP delivery (smtp_out.c) ---- */
+
+struct json_w;
+/* Deliver every mail added from now on to "ADDR:PORT" (to NULL or "": off). */
+int sim_smtp_start(struct sim *s, const char *to);
+/* Queue m for delivery (takes the mail_* faults); nothing without sim_smtp_start. */
+void sim_smtp_queue(struct sim *s, const struct sim_mail *m);
+/* "smtp": {sent, retries, lost, dropped, duplicated, delayed, queued} for /_sim/state. */
+void sim_smtp_json(struct json_w *w, const struct sim *s);
+void sim_smtp_free(struct sim *s);
 
 /* Sim time in milliseconds (wall clock + offset). */
 int64_t sim_now_ms(const struct sim *s);
