@@ -75,6 +75,8 @@ static const struct cfg_key cfg_keys[] = {
 	INT("limit_failed_validations_per_day", limit_failed_validations_per_day, 0, 1000000),
 	/* httpd */
 	INT("http_max_conns_per_addr", http_max_conns_per_addr, 1, 65536),
+	/* tls-alpn-01 */
+	INT("tlsalpn01_port", tlsalpn01_port, 1, 65535),
 };
 
 void
@@ -107,6 +109,7 @@ config_defaults(struct config *cfg)
 	cfg->sweep_interval_s = 60;
 	cfg->limit_orders_per_hour = 300;
 	cfg->limit_failed_validations_per_day = 20;
+	cfg->tlsalpn01_port = 443;
 }
 
 int

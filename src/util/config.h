@@ -82,6 +82,8 @@ struct config {
 	int limit_failed_validations_per_day; /* then no orders or challenges that day; 0: off */
 	/* httpd: connections one client address may hold on the ACME listener. */
 	int http_max_conns_per_addr;
+	/* tls-alpn-01: port of the validation handshakes (443; tests and the demo set another). */
+	int tlsalpn01_port;
 };
 
 /* Fill cfg with the embedded defaults (loopback listener, data under ./var). */

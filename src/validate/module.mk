@@ -2,3 +2,4 @@
 # pure DNS reply parser (also built into tests/fuzz/fuzz_dns_caa.c).
 validate-y := src/validate/validator.c src/validate/resolver.c src/validate/resolver_parse.c src/validate/http01.c
 validate-deps := http tls x509
+validate-y += src/validate/tlsalpn01.c

@@ -11,6 +11,7 @@
 struct event_base;
 struct resolver;
 struct v01;
+struct va01;
 
 struct validator {
 	struct event_base *base;
@@ -18,9 +19,14 @@ struct validator {
 	int http01_port;             /* port of http-01 GETs (80 unless set for tests) */
 	struct v01 *http01_pending;  /* running http-01 validations (http01.c) */
 	unsigned http01_npending;
+	int tlsalpn01_port;              /* port of tls-alpn-01 handshakes (443 unless set) */
+	struct va01 *tlsalpn01_pending;  /* running tls-alpn-01 validations (tlsalpn01.c) */
+	unsigned tlsalpn01_npending;
 };
 
 /* Drop every running http-01 validation without calling its callback. */
 void http01_cancel_all(struct validator *v);
+/* Drop every running tls-alpn-01 validation without calling its callback. */
+void tlsalpn01_cancel_all(struct validator *v);
 
 #endif

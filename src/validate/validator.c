@@ -22,6 +22,7 @@ validator_new(struct validator **out, struct event_base *base, const struct conf
 		return ERR_NOMEM;
 	v->base = base;
 	v->http01_port = cfg->http01_port;
+	v->tlsalpn01_port = cfg->tlsalpn01_port;
 	if (cfg->has_resolver) {
 		rc = resolver_new(&v->res, base, (const struct sockaddr *)&cfg->resolver.ss,
 		    cfg->resolver.len, 2000, 2);
@@ -42,6 +43,7 @@ validator_free(struct validator *v)
 	if (v == NULL)
 		return;
 	http01_cancel_all(v);
+	tlsalpn01_cancel_all(v);
 	resolver_free(v->res);
 	free(v);
 }
