@@ -10,7 +10,7 @@
  * then to another round after a pause, a bounded number of times. A server
  * that answers but answers wrong (a failed handshake, no ALPN, a certificate
  * that does not match) ends the validation at once: trying again would only
- * show the same thing.
+ * show the same thing. No new connection is started after VA_TOTAL_MS.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,6 +25,7 @@
 #include <event2/event.h>
 #include <event2/event_struct.h>
 
+#include "platform.h"
 #include "tls/tls.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -38,6 +39,7 @@
 #define VA_TRIES 3               /* rounds over all addresses */
 #define VA_RETRY_MS 1000
 #define VA_TIMEOUT_MS 10000      /* one connection: connect and handshake */
+#define VA_TOTAL_MS 60000        /* no new connection after this long */
 #define VA_MAX_PENDING 512
 
 enum va_state { VA_IDLE, VA_CONNECT, VA_HANDSHAKE };
@@ -51,6 +53,7 @@ struct va01 {
 	void *arg;
 	struct sockaddr_storage addrs[RESOLVER_MAX_ADDRS];
 	int naddrs, idx, round;
+	uint64_t started_ms;         /* platform_mono_ms() at the start */
 	enum va_state state;
 	int fd;
 	short armed;                 /* events ev waits for, 0: not added */
@@ -142,6 +145,11 @@ va_next_addr(struct va01 *j)
 	struct timeval tv = { VA_RETRY_MS / 1000, (VA_RETRY_MS % 1000) * 1000 };
 
 	va_conn_close(j);
+	if (platform_mono_ms() - j->started_ms >= VA_TOTAL_MS) {
+		va_finish(j, 0, "connection", "tls-alpn-01 for %s: %s (gave up after %d s)", j->name,
+		    j->last_err, VA_TOTAL_MS / 1000);
+		return;
+	}
 	if (++j->idx < j->naddrs) {
 		va_try_addr(j);
 		return;
@@ -401,6 +409,7 @@ validate_tlsalpn01(struct validator *v, const char *name, const char *keyauth, v
 		return ERR_NOMEM;
 	j->v = v;
 	j->fd = -1;
+	j->started_ms = platform_mono_ms();
 	strcpy(j->name, name);
 	x509_sha256_init(&h);
 	x509_sha256_update(&h, keyauth, strlen(keyauth));
