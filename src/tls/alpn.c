@@ -170,6 +170,15 @@ tls_conn_alpn_cert(const struct tls_conn *c, size_t *len)
 	return a->x.ee;
 }
 
+int
+tls_conn_alpn_cert_too_big(const struct tls_conn *c)
+{
+	const struct tls_conn_alpn *a = (const struct tls_conn_alpn *)(const void *)c;
+
+	return c->eng->x509ctx == &a->x.vtable && a->x.vtable == &alpn_x509_vtable &&
+	    a->x.overflow;
+}
+
 size_t
 tls_conn_alpn_size(void)
 {

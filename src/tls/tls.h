@@ -172,6 +172,9 @@ const char *tls_conn_alpn_selected(const struct tls_conn *c);
  */
 const unsigned char *tls_conn_alpn_cert(const struct tls_conn *c, size_t *len);
 
+/* 1 when the server's certificate was over TLS_ALPN_CERT_MAX (the handshake failed for it). */
+int tls_conn_alpn_cert_too_big(const struct tls_conn *c);
+
 /* Bytes one tls_conn_new_alpn() connection takes (for figures). */
 size_t tls_conn_alpn_size(void);
 

@@ -249,9 +249,14 @@ va_handshake(struct va01 *j)
 	if (n == ERR_TLS) {
 		int alert = tls_error_alert(err);
 		/* The peer spoke TLS and refused, or sent what the engine cannot take. */
+		char hint[80] = "";
+		if (alert == 120)
+			snprintf(hint, sizeof(hint), " (the server does not offer " TLS_ALPN_ACME ")");
+		else if (tls_conn_alpn_cert_too_big(j->tc))
+			snprintf(hint, sizeof(hint), " (its certificate is over %d bytes)",
+			    TLS_ALPN_CERT_MAX);
 		va_finish(j, 0, "tls", "tls-alpn-01 at %s for %s: TLS handshake failed: %s%s", j->addr,
-		    j->name, tls_error_name(err), alert == 120 ?
-		    " (the server does not offer " TLS_ALPN_ACME ")" : "");
+		    j->name, tls_error_name(err), hint);
 		return;
 	}
 	va_conn_failed(j, "connection to %s closed during the TLS handshake (%s)", j->addr,

@@ -26,22 +26,15 @@ check_match "... at the configured port on loopback" \
 	"tls-alpn-01 www1.example.ac.jp: valid certificate at 127.0.0.1:$ALPN_PORT" "$(cat "$T/gw.out" "$T/gw.err")"
 
 # --- crafted answers -------------------------------------------------------------------
-export ACME_DIR=$URL/directory ACME_CA=$CA ACME_STATE=$T/state.json ACME_DB=$T/var/db \
-	PYTHONPATH=$ROOT/tests/integration
-py crafted "$EAB_KID" "$EAB_HMAC" "$ALPN_PORT" "$T" <<'PY'
-import datetime, hashlib, socket, ssl, sys, threading, time
+cat >"$T/alpntest.py" <<'PY'
+# alpntest.py (written by t_acme_tlsalpn.sh): tls-alpn-01 answers of the test's own.
+import datetime, socket, ssl, sys, threading
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID, ObjectIdentifier
-from acme_client import *
 
-port, tmp = int(sys.argv[3]), sys.argv[4]
-s = Session.from_env()
-s.register("a", "ES256", sys.argv[1], sys.argv[2])
-key, _ = s.account("a")
-
-def make_cert(path, sans, digest, critical=True, acme_id=True):
+def make_cert(path, sans, digest, critical=True, acme_id=True, pad=0):
     k = ec.generate_private_key(ec.SECP256R1())
     n = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "acme tls-alpn-01 test")])
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -53,6 +46,9 @@ def make_cert(path, sans, digest, critical=True, acme_id=True):
     if acme_id:
         b = b.add_extension(x509.UnrecognizedExtension(ObjectIdentifier("1.3.6.1.5.5.7.1.31"),
                                                        b"\x04\x20" + digest), critical=critical)
+    if pad:
+        b = b.add_extension(x509.UnrecognizedExtension(ObjectIdentifier("1.3.6.1.4.1.99999.1"),
+                                                       b"\x04\x82" + pad.to_bytes(2, "big") + b"p" * pad), critical=False)
     c = b.sign(k, hashes.SHA256())
     with open(path + ".crt", "wb") as f:
         f.write(c.public_bytes(serialization.Encoding.PEM))
@@ -63,7 +59,7 @@ def make_cert(path, sans, digest, critical=True, acme_id=True):
 
 class Server:
     """One TLS listener on 127.0.0.1:port: handshakes, records SNI and ALPN, closes."""
-    def __init__(self, crt, keyf, alpn):
+    def __init__(self, port, crt, keyf, alpn):
         self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.ctx.load_cert_chain(crt, keyf)
         if alpn:
@@ -94,6 +90,30 @@ class Server:
         self.t.join()
         self.sock.close()
 
+
+if __name__ == "__main__":
+    # alpntest.py PORT: listen and never answer; alpntest.py PORT CRT KEY: serve acme-tls/1.
+    port = int(sys.argv[1])
+    if len(sys.argv) == 2:
+        sock, held = socket.create_server(("127.0.0.1", port)), []
+        while True:
+            held.append(sock.accept()[0])
+            print("accepted", flush=True)
+    srv = Server(port, sys.argv[2], sys.argv[3], ["acme-tls/1"])
+    srv.t.join()
+PY
+export ACME_DIR=$URL/directory ACME_CA=$CA ACME_STATE=$T/state.json ACME_DB=$T/var/db \
+	PYTHONPATH=$ROOT/tests/integration:$T
+py crafted "$EAB_KID" "$EAB_HMAC" "$ALPN_PORT" "$T" <<'PY'
+import hashlib, sys, time
+from acme_client import *
+from alpntest import make_cert, Server
+
+port, tmp = int(sys.argv[3]), sys.argv[4]
+s = Session.from_env()
+s.register("a", "ES256", sys.argv[1], sys.argv[2])
+key, _ = s.account("a")
+
 def case(tag, name, sans=None, alpn=("h2", "http/1.1", "acme-tls/1"), wrong=False, **kw):
     o = s.new_order("a", [name], save_as=tag)
     az_url = o.json()["authorizations"][0]
@@ -105,7 +125,7 @@ def case(tag, name, sans=None, alpn=("h2", "http/1.1", "acme-tls/1"), wrong=Fals
     srv = None
     if sans is not None:
         crt, keyf = make_cert(tmp + "/" + tag, sans, digest, **kw)
-        srv = Server(crt, keyf, list(alpn) if alpn else None)
+        srv = Server(port, crt, keyf, list(alpn) if alpn else None)
     try:
         s.post_as("a", ch["url"], {}).expect(200)
         deadline = time.time() + 20
@@ -135,6 +155,7 @@ case("noid", "noid.example.ac.jp", ["noid.example.ac.jp"], acme_id=False)
 case("twosan", "twosan.example.ac.jp", ["twosan.example.ac.jp", "other.example.ac.jp"])
 case("wrongname", "wrongname.example.ac.jp", ["www.example.ac.jp"])
 case("noalpn", "noalpn.example.ac.jp", ["noalpn.example.ac.jp"], alpn=None)
+case("big", "big.example.ac.jp", ["big.example.ac.jp"], pad=5000)
 case("refused", "refused.example.ac.jp")
 PY
 A="127\.0\.0\.1:$ALPN_PORT"
@@ -158,7 +179,53 @@ check_match "another name: detail" "at $A .*certificate is for www.example.ac.jp
 check_eq "no ALPN from the server: invalid" invalid "$(field noalpn.chall)"
 check_eq "no ALPN from the server: tls" urn:ietf:params:acme:error:tls "$(field noalpn.type)"
 check_match "no ALPN from the server: detail" "at $A for noalpn.example.ac.jp: the server did not select the ALPN protocol acme-tls/1" "$(field noalpn.detail)"
+check_eq "a certificate over 4 KiB: tls" urn:ietf:params:acme:error:tls "$(field big.type)"
+check_match "a certificate over 4 KiB: detail" "at $A for big.example.ac.jp: TLS handshake failed: BR_ERR_X509_LIMIT_EXCEEDED.* \\(its certificate is over 4096 bytes\\)" "$(field big.detail)"
 check_eq "nothing listening: connection" urn:ietf:params:acme:error:connection "$(field refused.type)"
 check_match "nothing listening: detail names the address" "cannot connect to $A: Connection refused" "$(field refused.detail)"
 check "the gateway is still running" kill -0 "$PID_gw"
+
+# --- a validation in flight at shutdown: dropped cleanly, resumed at the next start ---------
+start_bg silent /usr/bin/python3 "$T/alpntest.py" "$ALPN_PORT"
+check "a listener that never answers starts" wait_port "$ALPN_PORT" 10
+py inflight "$T" "$T/silent.out" <<'PY'
+import hashlib, os, sys, time
+from acme_client import *
+from alpntest import make_cert
+s = Session.from_env()
+key, _ = s.account("a")
+o = s.new_order("a", ["resume.example.ac.jp"], save_as="resume")
+az_url = o.json()["authorizations"][0]
+ch = [c for c in s.post_as("a", az_url, None).json()["challenges"] if c["type"] == "tls-alpn-01"][0]
+make_cert(sys.argv[1] + "/resume", ["resume.example.ac.jp"],
+          hashlib.sha256((ch["token"] + "." + key.thumbprint()).encode()).digest())
+s.post_as("a", ch["url"], {}).expect(200)
+deadline = time.time() + 10   # until the gateway has connected (its ClientHello goes unanswered)
+while time.time() < deadline and "accepted" not in open(sys.argv[2]).read():
+    time.sleep(0.1)
+ch = [c for c in s.post_as("a", az_url, None).json()["challenges"] if c["type"] == "tls-alpn-01"][0]
+print("status=%s" % ch["status"])
+s.set("resume_az", az_url)
+PY
+check_eq "a handshake with a silent server: still processing" processing "$(field status)"
+check "the gateway stops on SIGTERM with that validation running" stop_pid "$PID_gw"
+stop_pid "$PID_silent"
+start_bg good /usr/bin/python3 "$T/alpntest.py" "$ALPN_PORT" "$T/resume.crt" "$T/resume.key"
+check "a server with the right certificate starts" wait_port "$ALPN_PORT" 10
+check "the gateway starts again" gateway_start gw2 "$T/gw.conf"
+py resumed <<'PY'
+import time
+from acme_client import *
+s = Session.from_env()
+deadline = time.time() + 20
+while True:
+    az = s.post_as("a", s.get("resume_az"), None).json()
+    if az["status"] != "pending" or time.time() > deadline:
+        break
+    time.sleep(0.2)
+print("authz=%s" % az["status"])
+PY
+check_eq "the resumed tls-alpn-01 validation succeeds" valid "$(field authz)"
+check_match "... and the gateway said it resumed it" "resumed 1 validations after restart" \
+	"$(cat "$T/gw2.out" "$T/gw2.err")"
 finish
