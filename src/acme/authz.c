@@ -388,8 +388,18 @@ acme_validation_start(struct acme *a, const struct rec_authz *az, size_t chall)
 	str_copy(j->name, sizeof(j->name), az->ident.value);
 	j->wildcard = az->wildcard;
 	j->chall_type = az->challs[chall].type;
-	rc = validate_http01(a->validator, az->ident.value, az->challs[chall].token, keyauth,
-	    validation_done, j);
+	switch (az->challs[chall].type) {
+	case REC_CHALL_HTTP01:
+		rc = validate_http01(a->validator, az->ident.value, az->challs[chall].token, keyauth,
+		    validation_done, j);
+		break;
+	case REC_CHALL_TLSALPN01:
+		rc = validate_tlsalpn01(a->validator, az->ident.value, keyauth, validation_done, j);
+		break;
+	default:
+		rc = ERR_UNSUPPORTED;
+		break;
+	}
 	if (rc != 0)
 		free(j);
 	else

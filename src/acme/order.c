@@ -24,6 +24,27 @@ struct new_order {
 	uint64_t account_id;
 };
 
+/* Offer a challenge of type on az (when offered is nonzero), with a fresh token. */
+static int
+chall_add(struct rec_authz *az, unsigned type, int offered)
+{
+	struct rec_chall *c;
+	unsigned char raw[32];
+	int rc;
+
+	if (!offered)
+		return 0;
+	if (az->n_challs >= REC_CHALL_N)
+		return ERR_TOOBIG;
+	if ((rc = platform_random(raw, sizeof(raw))) != 0)
+		return rc;
+	c = &az->challs[az->n_challs++];
+	c->type = (uint8_t)type;
+	c->status = REC_CHALL_PENDING;
+	b64url_encode(c->token, sizeof(c->token), raw, sizeof(raw));
+	return 0;
+}
+
 static int
 new_order_fn(struct store_txn *t, void *arg)
 {
@@ -45,15 +66,10 @@ new_order_fn(struct store_txn *t, void *arg)
 			az->status = REC_AUTHZ_PENDING;
 			az->created = n->now;
 			az->expires = n->now + 7 * 86400;
-			az->n_challs = 1;
-			az->challs[0].type = REC_CHALL_HTTP01;
-			az->challs[0].status = REC_CHALL_PENDING;
-			{
-				unsigned char raw[32];
-				if ((rc = platform_random(raw, sizeof(raw))) != 0)
-					return rc;
-				b64url_encode(az->challs[0].token, sizeof(az->challs[0].token), raw, sizeof(raw));
-			}
+			/* The challenge list: one line per method, in the order clients see it. */
+			if ((rc = chall_add(az, REC_CHALL_HTTP01, !az->wildcard)) != 0 ||
+			    (rc = chall_add(az, REC_CHALL_TLSALPN01, !az->wildcard)) != 0)
+				return rc;
 			if ((rc = store_authz_put(t, az)) != 0)
 				return rc;
 		} else {

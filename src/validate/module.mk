@@ -4,3 +4,4 @@ validate-y := src/validate/validator.c src/validate/resolver.c src/validate/reso
 validate-y += src/validate/caa.c src/validate/caa_parse.c
 validate-y += src/validate/netfilter.c src/validate/http01_url.c
 validate-deps := http tls x509
+validate-y += src/validate/tlsalpn01.c

@@ -535,7 +535,7 @@ probe("acct.", akid, None)
 probe("acct_deact.", akid, {"status": "deactivated"})
 probe("orders.", akid + "/orders", None)
 probe("order_none.", a.base() + "/acme/order/999999", None)
-for i in (1, 9):
+for i in (2, 9):   # http-01 and tls-alpn-01 are 0 and 1
     b = db_counts()
     report(s.post_as("a", az.replace("/authz/", "/chall/") + "/%d" % i, {}), b, tag="chall%d." % i)
 b = db_counts()
@@ -552,7 +552,7 @@ problem "another account's account URL" acct. 401 unauthorized
 problem "deactivating another account" acct_deact. 401 unauthorized
 problem "another account's orders list" orders. 401 unauthorized
 problem "an order that does not exist" order_none. 404 malformed
-problem "a challenge index the authorization does not have (1)" chall1. 404 malformed
+problem "a challenge index the authorization does not have (2)" chall2. 404 malformed
 problem "a challenge index out of range (9)" chall9. 404 malformed
 check_eq "the owner's order is untouched (still ready)" "200 ready" "$(field still.status) $(field still.ostatus)"
 check_eq "the owner's account is untouched (still valid)" "200 valid" "$(field astill.status) $(field astill.astatus)"
