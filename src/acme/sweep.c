@@ -1,11 +1,16 @@
 /*
- * Expiry on a schedule: orders past their expiry become invalid and
+ * Housekeeping on a schedule: orders past their expiry become invalid and
  * authorizations expired (store_sweep_expired), so that counts of pending
  * objects and the indexes of what expires stay true while nobody asks for
- * those objects. One bounded batch (STORE_SWEEP_MAX records) per turn of the
- * reactor; while batches come back full the next one runs at once (other
- * events go first), else after sweep_interval seconds. Sweeps run in the
- * reserve of the map (store_write_reclaim), so they go on in a full store.
+ * those objects; then what ended more than sweep_retain_days ago is deleted
+ * (store_sweep_delete: invalid orders, their authorizations and challenges
+ * once no order refers to them), so that a store that filled up recovers
+ * without a larger map. One bounded batch (STORE_SWEEP_MAX records, marked
+ * and deleted together, one write transaction) per turn of the reactor; while
+ * batches come back full the next one runs at once (other events go first),
+ * else after sweep_interval seconds. Sweeps run in the reserve of the map
+ * (store_write_reclaim), so they go on in a full store. Nonces are in memory
+ * (nonce.c): nothing of them is stored to sweep.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -23,15 +28,21 @@
 
 struct sweep_arg {
 	int64_t now;
-	size_t swept;
+	int64_t retain_s;
+	size_t marked;
+	size_t deleted;
 };
 
 static int
 sweep_fn(struct store_txn *t, void *arg)
 {
 	struct sweep_arg *sa = arg;
+	int rc = store_sweep_expired(t, sa->now, STORE_SWEEP_MAX, &sa->marked);
 
-	return store_sweep_expired(t, sa->now, STORE_SWEEP_MAX, &sa->swept);
+	if (rc == 0 && sa->marked < STORE_SWEEP_MAX)
+		rc = store_sweep_delete(t, sa->now, sa->retain_s, STORE_SWEEP_MAX - sa->marked,
+		    &sa->deleted);
+	return rc;
 }
 
 static void
@@ -43,12 +54,13 @@ sweep_arm(struct acme *a, unsigned ms)
 }
 
 int
-acme_sweep_once(struct acme *a, int64_t now, size_t *swept)
+acme_sweep_once(struct acme *a, int64_t now, size_t *swept, size_t *deleted)
 {
-	struct sweep_arg sa = { now, 0 };
+	struct sweep_arg sa = { now, (int64_t)a->app->cfg->sweep_retain_days * 86400, 0, 0 };
 	int rc = store_write_reclaim(a->app->store, sweep_fn, &sa);
 
-	*swept = rc == 0 ? sa.swept : 0;
+	*swept = rc == 0 ? sa.marked : 0;
+	*deleted = rc == 0 ? sa.deleted : 0;
 	return rc;
 }
 
@@ -56,12 +68,12 @@ static void
 sweep_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct acme *a = arg;
-	size_t swept = 0;
+	size_t swept = 0, deleted = 0;
 	int rc;
 
 	(void)fd;
 	(void)what;
-	rc = acme_sweep_once(a, platform_wall_s(), &swept);
+	rc = acme_sweep_once(a, platform_wall_s(), &swept, &deleted);
 	if (rc != 0) {
 		log_warn("acme: sweep of expired orders and authorizations failed: %s", err_str(rc));
 		sweep_arm(a, (unsigned)a->app->cfg->sweep_interval_s * 1000u);
@@ -69,14 +81,17 @@ sweep_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	a->swept_run += swept;
 	a->swept_total += swept;
-	if (swept == STORE_SWEEP_MAX) {
+	a->deleted_run += deleted;
+	if (swept + deleted == STORE_SWEEP_MAX) {
 		sweep_arm(a, 0);     /* more due: the next batch after the events waiting */
 		return;
 	}
-	if (a->swept_run > 0)
-		log_info("acme: sweep: %" PRIu64 " expired order(s) and authorization(s) marked",
-		    a->swept_run);
+	if (a->swept_run > 0 || a->deleted_run > 0)
+		log_info("acme: sweep: %" PRIu64 " expired order(s) and authorization(s) marked, "
+		    "%" PRIu64 " ended past sweep_retain_days (%d) deleted or released", a->swept_run,
+		    a->deleted_run, a->app->cfg->sweep_retain_days);
 	a->swept_run = 0;
+	a->deleted_run = 0;
 	sweep_arm(a, (unsigned)a->app->cfg->sweep_interval_s * 1000u);
 }
 

@@ -1,4 +1,4 @@
-/* Admin listings and the expiry sweep. */
+/* Admin listings, the expiry sweep and the deleting sweep. */
 #include <stdint.h>
 
 #include "store/records_int.h"
@@ -111,5 +111,97 @@ store_sweep_expired(struct store_txn *t, int64_t now, size_t max, size_t *swept)
 	if (rc == 0)
 		rc = sweep_authzs(t, now, max - done, &done);
 	*swept = done;
+	return rc;
+}
+
+/* ---- deleting what ended -------------------------------------------------------------- */
+
+/* Delete authz id if it ended by cutoff and no order refers to it any more. */
+static int
+sweep_authz_gc(struct store_txn *t, uint64_t id, int64_t cutoff, size_t *gone)
+{
+	struct rec_authz a;
+	size_t refs;
+	int rc = store_authz_refs(t, id, NULL, 1, &refs);
+
+	if (rc != 0 || refs > 0)
+		return rc;
+	rc = rec_old_usable(store_authz_get(t, id, &a));
+	if (rc != 1)
+		return rc;
+	if (!rec_authz_ended(&a) || a.expires > cutoff)
+		return 0;
+	rc = store_authz_del(t, id);
+	if (rc == 0)
+		(*gone)++;
+	return rc;
+}
+
+static int
+sweep_del_orders(struct store_txn *t, int64_t cutoff, size_t max, size_t *done, size_t *gone)
+{
+	struct store_expiry due[STORE_SWEEP_MAX];
+	struct rec_order o;
+	size_t n;
+	int rc = sweep_due(t, STORE_DB_ORDER_BY_END, cutoff, due, max, &n);
+
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		rc = rec_old_usable(store_order_get(t, due[i].cert_id, &o));
+		if (rc == 1 && rec_order_ended(&o) && o.expires == due[i].not_after &&
+		    o.job_id == 0) {
+			rc = store_order_del(t, o.id);
+			if (rc == 0)
+				(*gone)++;
+			for (size_t j = 0; rc == 0 && j < o.n_idents; j++)
+				if (o.authz_ids[j] != 0)
+					rc = sweep_authz_gc(t, o.authz_ids[j], cutoff, gone);
+		} else if (rc >= 0) {
+			/* stale, or an order UPKI saw: kept with its job, out of the index */
+			rc = sweep_drop(t, STORE_DB_ORDER_BY_END, &due[i]);
+		}
+		if (rc == 0)
+			(*done)++;
+	}
+	return rc;
+}
+
+static int
+sweep_del_authzs(struct store_txn *t, int64_t cutoff, size_t max, size_t *done, size_t *gone)
+{
+	struct store_expiry due[STORE_SWEEP_MAX];
+	size_t n, before;
+	int rc = sweep_due(t, STORE_DB_AUTHZ_BY_END, cutoff, due, max, &n);
+
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		before = *gone;
+		rc = sweep_authz_gc(t, due[i].cert_id, cutoff, gone);
+		/* Still referred to (or stale): out of the index; the last order's
+		 * deletion takes it (sweep_del_orders). */
+		if (rc == 0 && *gone == before)
+			rc = sweep_drop(t, STORE_DB_AUTHZ_BY_END, &due[i]);
+		if (rc == 0)
+			(*done)++;
+	}
+	return rc;
+}
+
+int
+store_sweep_delete(struct store_txn *t, int64_t now, int64_t retain_s, size_t max,
+		   size_t *deleted)
+{
+	size_t done = 0, gone = 0;
+	int64_t cutoff;
+	int rc;
+
+	*deleted = 0;
+	if (retain_s < 0)
+		return ERR_RANGE;
+	if (max > STORE_SWEEP_MAX)
+		max = STORE_SWEEP_MAX;
+	cutoff = now < INT64_MIN + retain_s ? INT64_MIN : now - retain_s;
+	rc = sweep_del_orders(t, cutoff, max, &done, &gone);
+	if (rc == 0)
+		rc = sweep_del_authzs(t, cutoff, max - done, &done, &gone);
+	*deleted = done;
 	return rc;
 }

@@ -26,7 +26,7 @@
 #include <stdint.h>
 
 /* Schema version of this build. Bump it together with a migration (store.c). */
-#define STORE_SCHEMA 3
+#define STORE_SCHEMA 4
 
 /* Longest key LMDB accepts in its default build. */
 #define STORE_KEY_MAX 511
@@ -56,6 +56,10 @@ enum store_db {
 	STORE_DB_DN,              /* subject DN string -> rec_dn */
 	STORE_DB_JOB_JOIN,        /* job id || order id -> empty: orders joining a UPKI job */
 	STORE_DB_ACCOUNT_BY_EAB,  /* kid length (1) || kid || account id -> empty */
+	STORE_DB_ACCOUNT_PENDING, /* account id -> pending orders (4) || pending authzs (4) */
+	STORE_DB_AUTHZ_BY_ORDER,  /* authz id || order id -> empty: orders referring to it */
+	STORE_DB_ORDER_BY_END,    /* expires || order id -> empty (invalid orders) */
+	STORE_DB_AUTHZ_BY_END,    /* expires || authz id -> empty (no longer pending/valid) */
 	STORE_DB__MAX
 };
 

@@ -75,6 +75,10 @@ static const struct cfg_key cfg_keys[] = {
 	INT("limit_failed_validations_per_day", limit_failed_validations_per_day, 0, 1000000),
 	/* httpd */
 	INT("http_max_conns_per_addr", http_max_conns_per_addr, 1, 65536),
+	/* open work per account (0: off) and how long ended objects are kept */
+	INT("limit_pending_orders", limit_pending_orders, 0, 1000000),
+	INT("limit_pending_authzs", limit_pending_authzs, 0, 1000000),
+	INT("sweep_retain_days", sweep_retain_days, 0, 3650),
 };
 
 void
@@ -107,6 +111,9 @@ config_defaults(struct config *cfg)
 	cfg->sweep_interval_s = 60;
 	cfg->limit_orders_per_hour = 300;
 	cfg->limit_failed_validations_per_day = 20;
+	cfg->limit_pending_orders = 300;
+	cfg->limit_pending_authzs = 1000;
+	cfg->sweep_retain_days = 30;
 }
 
 int

@@ -82,6 +82,10 @@ struct config {
 	int limit_failed_validations_per_day; /* then no orders or challenges that day; 0: off */
 	/* httpd: connections one client address may hold on the ACME listener. */
 	int http_max_conns_per_addr;
+	/* Open work per account (0: off); days ended orders/authzs are kept. */
+	int limit_pending_orders;           /* pending or ready orders */
+	int limit_pending_authzs;           /* pending authorizations */
+	int sweep_retain_days;              /* then the sweep deletes them */
 };
 
 /* Fill cfg with the embedded defaults (loopback listener, data under ./var). */

@@ -16,6 +16,8 @@ log_level = 2
 eab_required = no
 store_map_size = 1
 limit_orders_per_hour = 0
+limit_pending_orders = 0
+limit_pending_authzs = 0
 CONF
 check "gateway starts with a 1 MiB store" gateway_start gw "$T/gw.conf"
 export ACME_DIR=$URL/directory ACME_CA=$T/var/tls/ca.pem ACME_STATE=$T/state.json \

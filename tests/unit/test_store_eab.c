@@ -1,71 +1,5 @@
 /* store/: EAB key records (version 1 and 2) and the accounts bound through a key. */
-#include <ftw.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <cmocka.h>
-
-#include "store/records.h"
-#include "store/store.h"
-#include "util/err.h"
-
-struct fx {
-	char root[64];
-	char dir[128];
-	struct store *s;
-};
-
-static int
-rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
-fx_setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-
-	if (f == NULL)
-		return -1;
-	strcpy(f->root, "/tmp/upki-eab-XXXXXX");
-	if (mkdtemp(f->root) == NULL) {
-		free(f);
-		return -1;
-	}
-	snprintf(f->dir, sizeof(f->dir), "%s/db", f->root);
-	*state = f;
-	return 0;
-}
-
-static int
-fx_teardown(void **state)
-{
-	struct fx *f = *state;
-
-	store_close(f->s);
-	nftw(f->root, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
-	free(f);
-	return 0;
-}
-
-static void
-fx_open(struct fx *f, uint32_t schema)
-{
-	struct store_open_opts o = { schema, 0, NULL, 0 };
-
-	store_close(f->s);
-	f->s = NULL;
-	assert_int_equal(store_open_ex(&f->s, f->dir, STORE_OPEN_NOSYNC, &o), 0);
-}
+#include "store_fx.h"
 
 /* ---- codec --------------------------------------------------------------------- */
 
@@ -242,7 +176,7 @@ test_eab_index(void **state)
 	struct list_op o = { "", 0, 4, 0, { 0 }, 0 };
 	struct store_stats st;
 
-	fx_open(f, 0);
+	fx_open_ex(f, 0, 0);
 	acct_put(f->s, 3, "abc");
 	acct_put(f->s, 2, "ab");
 	acct_put(f->s, 1, "ab");
@@ -321,13 +255,13 @@ test_eab_migration(void **state)
 	struct store_stats st;
 	struct list_op o = { "one", 0, 16, 0, { 0 }, -1 };
 
-	fx_open(f, 2);
+	fx_open_ex(f, 2, 0);
 	assert_int_equal(store_write(f->s, old_accounts_txn, NULL), 0);
 	assert_string_equal(bound(f->s, "one", 0, 16), "");
-	fx_open(f, 0);
+	fx_open_ex(f, 0, 0);
 	assert_int_equal(store_stat(f->s, &st), 0);
 	assert_int_equal(st.schema, STORE_SCHEMA);
-	assert_int_equal(st.migrated_from, 2);
+	assert_int_equal(st.migrated_from, STORE_SCHEMA - 1);   /* 2 -> 3, then the later steps */
 	assert_int_equal(st.entries[STORE_DB_ACCOUNT_BY_EAB], 200);
 	assert_string_equal(bound(f->s, "one", 0, 4), "1,4,7,10");
 	assert_string_equal(bound(f->s, "two", 290, 16), "293,296,299");
