@@ -56,6 +56,7 @@ struct acme {
 	struct event *sweep_ev;        /* sweep.c */
 	uint64_t swept_run, swept_total;
 	uint64_t deleted_run;
+	size_t sweep_batch;            /* records per sweep batch; 0 = STORE_SWEEP_MAX */
 	struct acme_window limits[ACME_LIMIT__MAX][ACME_LIMIT_SLOTS];   /* limits.c */
 	struct acme_vslot vslots[CONFIG_ACME_MAX_VALIDATIONS];          /* validations per account */
 	unsigned v_inflight;

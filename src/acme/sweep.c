@@ -29,6 +29,7 @@
 struct sweep_arg {
 	int64_t now;
 	int64_t retain_s;
+	size_t max;
 	size_t marked;
 	size_t deleted;
 };
@@ -37,12 +38,20 @@ static int
 sweep_fn(struct store_txn *t, void *arg)
 {
 	struct sweep_arg *sa = arg;
-	int rc = store_sweep_expired(t, sa->now, STORE_SWEEP_MAX, &sa->marked);
+	int rc = store_sweep_expired(t, sa->now, sa->max, &sa->marked);
 
-	if (rc == 0 && sa->marked < STORE_SWEEP_MAX)
-		rc = store_sweep_delete(t, sa->now, sa->retain_s, STORE_SWEEP_MAX - sa->marked,
+	if (rc == 0 && sa->marked < sa->max)
+		rc = store_sweep_delete(t, sa->now, sa->retain_s, sa->max - sa->marked,
 		    &sa->deleted);
 	return rc;
+}
+
+/* The batch size: halved when a batch does not fit the map's reserve, grown
+ * back after each batch that did. */
+static size_t
+sweep_batch(const struct acme *a)
+{
+	return a->sweep_batch == 0 ? STORE_SWEEP_MAX : a->sweep_batch;
 }
 
 static void
@@ -56,7 +65,8 @@ sweep_arm(struct acme *a, unsigned ms)
 int
 acme_sweep_once(struct acme *a, int64_t now, size_t *swept, size_t *deleted)
 {
-	struct sweep_arg sa = { now, (int64_t)a->app->cfg->sweep_retain_days * 86400, 0, 0 };
+	struct sweep_arg sa = { now, (int64_t)a->app->cfg->sweep_retain_days * 86400,
+	    sweep_batch(a), 0, 0 };
 	int rc = store_write_reclaim(a->app->store, sweep_fn, &sa);
 
 	*swept = rc == 0 ? sa.marked : 0;
@@ -74,6 +84,14 @@ sweep_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	rc = acme_sweep_once(a, platform_wall_s(), &swept, &deleted);
+	if (rc == ERR_FULL && sweep_batch(a) > 1) {
+		/* A full map: smaller batches need fewer new pages; each one frees some. */
+		a->sweep_batch = sweep_batch(a) / 2;
+		log_info("acme: sweep: a batch did not fit the store's reserve: batches of %zu",
+		    a->sweep_batch);
+		sweep_arm(a, 0);
+		return;
+	}
 	if (rc != 0) {
 		log_warn("acme: sweep of expired orders and authorizations failed: %s", err_str(rc));
 		sweep_arm(a, (unsigned)a->app->cfg->sweep_interval_s * 1000u);
@@ -82,7 +100,10 @@ sweep_cb(evutil_socket_t fd, short what, void *arg)
 	a->swept_run += swept;
 	a->swept_total += swept;
 	a->deleted_run += deleted;
-	if (swept + deleted == STORE_SWEEP_MAX) {
+	if (swept + deleted == sweep_batch(a)) {
+		if (sweep_batch(a) < STORE_SWEEP_MAX)
+			a->sweep_batch = sweep_batch(a) * 2 > STORE_SWEEP_MAX ? STORE_SWEEP_MAX :
+			    sweep_batch(a) * 2;
 		sweep_arm(a, 0);     /* more due: the next batch after the events waiting */
 		return;
 	}
