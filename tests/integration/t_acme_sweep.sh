@@ -6,6 +6,10 @@
 # (UPKI_CLOCK_OFFSET) and a sweep interval of an hour: the first sweep runs at
 # start and goes on batch after batch (each at most STORE_SWEEP_MAX records)
 # until nothing is due, so every one is marked within seconds, not hours.
+# Nothing is deleted before sweep_retain_days (default 30) have passed; a
+# restart later than that deletes every one of those orders with its
+# authorization and challenge (and every index entry of them), and keeps the
+# account.
 . "$(dirname "$0")/lib.sh"
 
 PORT=$(free_port)
@@ -53,4 +57,26 @@ print("authz=%d %s" % (az.status, az.json().get("status")))
 PY
 check_eq "an order past its lifetime reads invalid" "200 invalid" "$(field order)"
 check_eq "... its authorization expired" "200 expired" "$(field authz)"
+check_eq "nothing deleted before sweep_retain_days: 300 orders, 300 authorizations" "300 300" \
+	"$(/usr/bin/python3 -c "import sys; sys.path.insert(0, '$ROOT/tests/integration'); from acme_client import db_counts; c = db_counts(); print(c.get('order', 0), c.get('authz', 0))")"
+stop_pid "$PID_gw2"
+export UPKI_CLOCK_OFFSET=$((LIFE + 30 * 86400 + 7200))
+check "gateway starts 30 days after that" gateway_start gw3 "$T/gw.conf"
+unset UPKI_CLOCK_OFFSET
+left() { /usr/bin/python3 -c "import sys; sys.path.insert(0, '$ROOT/tests/integration'); from acme_client import db_counts; c = db_counts(); print(' '.join('%s=%d' % (d, c.get(d, 0)) for d in ('order', 'authz', 'order_by_account', 'authz_by_order', 'order_by_end', 'authz_by_end', 'authz_by_account_name', 'account_pending', 'account')))"; }
+want="order=0 authz=0 order_by_account=0 authz_by_order=0 order_by_end=0 authz_by_end=0 authz_by_account_name=0 account_pending=0 account=1"
+for _ in $(seq 100); do [ "$(left)" = "$want" ] && break; sleep 0.1; done
+check_eq "then every order and authorization is deleted, no index entry left, the account kept" \
+	"$want" "$(left)"
+check_match "... in batches, said once for the run" "sweep: 0 expired order\(s\) and authorization\(s\) marked, 300 ended past sweep_retain_days \(30\)" \
+	"$(cat "$T/gw3.err")"
+py gone <<'PY'
+from acme_client import *
+s = Session.from_env()
+o = s.post_as("s", s.order("o7")["url"], None)
+print("gone=%d %s" % (o.status, o.problem_type))
+print("new=%d" % s.new_order("s", ["again.example.ac.jp"]).status)
+PY
+check_eq "a deleted order is gone: 404 malformed" "404 urn:ietf:params:acme:error:malformed" "$(field gone)"
+check_eq "the account orders again" 201 "$(field new)"
 finish
