@@ -57,6 +57,8 @@ struct acme {
 	uint64_t swept_run, swept_total;
 	uint64_t deleted_run;
 	size_t sweep_batch;            /* records per sweep batch; 0 = STORE_SWEEP_MAX */
+	struct store_eab_walk eab_walk; /* sweep.c: where the account_by_eab walk is */
+	size_t eab_unreadable_pass, eab_unreadable_said;
 	struct acme_window limits[ACME_LIMIT__MAX][ACME_LIMIT_SLOTS];   /* limits.c */
 	struct acme_vslot vslots[CONFIG_ACME_MAX_VALIDATIONS];          /* validations per account */
 	unsigned v_inflight;

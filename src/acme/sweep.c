@@ -26,12 +26,15 @@
 #include "util/err.h"
 #include "util/log.h"
 
+#define SWEEP_EAB_WALK 64   /* account_by_eab entries checked per batch */
+
 struct sweep_arg {
 	int64_t now;
 	int64_t retain_s;
 	size_t max;
 	size_t marked;
 	size_t deleted;
+	struct store_eab_walk walk;     /* a copy: kept only if the batch commits */
 };
 
 static int
@@ -43,6 +46,8 @@ sweep_fn(struct store_txn *t, void *arg)
 	if (rc == 0 && sa->marked < sa->max)
 		rc = store_sweep_delete(t, sa->now, sa->retain_s, sa->max - sa->marked,
 		    &sa->deleted);
+	if (rc == 0)
+		rc = store_eab_idx_walk(t, &sa->walk, SWEEP_EAB_WALK);
 	return rc;
 }
 
@@ -62,15 +67,40 @@ sweep_arm(struct acme *a, unsigned ms)
 	evtimer_add(a->sweep_ev, &tv);
 }
 
+/* What the walk over account_by_eab found: removals at once, unreadable
+ * accounts once per change of their number over a whole pass. */
+static void
+sweep_eab_said(struct acme *a)
+{
+	const struct store_eab_walk *w = &a->eab_walk;
+
+	if (w->dropped > 0)
+		log_info("acme: sweep: %zu account_by_eab entr%s removed: no such account, or the "
+		    "account is bound through another key", w->dropped, w->dropped == 1 ? "y" : "ies");
+	a->eab_unreadable_pass += w->unreadable;
+	if (!w->wrapped)
+		return;
+	if (a->eab_unreadable_pass != a->eab_unreadable_said)
+		log_warn("acme: sweep: %zu account_by_eab entr%s name accounts whose record does "
+		    "not decode: `eab show KID` marks them; restore those records from a backup",
+		    a->eab_unreadable_pass, a->eab_unreadable_pass == 1 ? "y" : "ies");
+	a->eab_unreadable_said = a->eab_unreadable_pass;
+	a->eab_unreadable_pass = 0;
+}
+
 int
 acme_sweep_once(struct acme *a, int64_t now, size_t *swept, size_t *deleted)
 {
 	struct sweep_arg sa = { now, (int64_t)a->app->cfg->sweep_retain_days * 86400,
-	    sweep_batch(a), 0, 0 };
+	    sweep_batch(a), 0, 0, a->eab_walk };
 	int rc = store_write_reclaim(a->app->store, sweep_fn, &sa);
 
 	*swept = rc == 0 ? sa.marked : 0;
 	*deleted = rc == 0 ? sa.deleted : 0;
+	if (rc == 0) {
+		a->eab_walk = sa.walk;
+		sweep_eab_said(a);
+	}
 	return rc;
 }
 

@@ -280,6 +280,25 @@ int store_account_list_by_eab(struct store_txn *t, const char *kid, uint64_t aft
 			      uint64_t *ids, size_t max, size_t *n);
 
 /*
+ * A bounded walk over ACCOUNT_BY_EAB that removes what no account put can:
+ * an entry whose account record is gone, or whose account is bound through
+ * another kid (the account was rewritten while its previous version did not
+ * decode, so the put could not move the entry), or a malformed key. An entry
+ * whose account does not decode is kept (the record may be restored; `eab
+ * show` marks it) and counted in unreadable. Each call checks at most
+ * min(max, 64) entries after key (klen 0: from the first),
+ * moves key on, and sets wrapped when it reached the end (the next call
+ * starts again at the first). Needs a write transaction.
+ */
+struct store_eab_walk {
+	uint8_t key[1 + REC_KID_MAX + 8];
+	size_t klen;
+	size_t checked, dropped, unreadable;    /* by the last call */
+	int wrapped;
+};
+int store_eab_idx_walk(struct store_txn *t, struct store_eab_walk *w, size_t max);
+
+/*
  * Orders. put keeps ORDER_BY_ACCOUNT, ORDER_BY_EXPIRY (pending/ready only),
  * ORDER_BY_END (invalid only), AUTHZ_BY_ORDER (each authz_ids[i] -> this
  * order) and the account's pending count (pending/ready orders). del removes
