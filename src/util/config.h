@@ -77,7 +77,7 @@ struct config {
 
 	/* Store. */
 	int store_map_size_mib;             /* LMDB map size: upper bound of the database */
-	int sweep_interval_s;               /* expired orders/authzs marked this often */
+	int sweep_interval_s;               /* expired orders/authzs marked (and ended ones deleted) this often */
 	int limit_orders_per_hour;          /* new orders per account per hour; 0: off */
 	int limit_failed_validations_per_day; /* then no orders or challenges that day; 0: off */
 	/* httpd: connections one client address may hold on the ACME listener. */
