@@ -51,8 +51,8 @@ sweep_fn(struct store_txn *t, void *arg)
 	return rc;
 }
 
-/* The batch size: halved when a batch does not fit the map's reserve, grown
- * back after each batch that did. */
+/* The batch size: halved when a batch does not fit the map's reserve, whole
+ * again at the next run. */
 static size_t
 sweep_batch(const struct acme *a)
 {
@@ -131,9 +131,6 @@ sweep_cb(evutil_socket_t fd, short what, void *arg)
 	a->swept_total += swept;
 	a->deleted_run += deleted;
 	if (swept + deleted == sweep_batch(a)) {
-		if (sweep_batch(a) < STORE_SWEEP_MAX)
-			a->sweep_batch = sweep_batch(a) * 2 > STORE_SWEEP_MAX ? STORE_SWEEP_MAX :
-			    sweep_batch(a) * 2;
 		sweep_arm(a, 0);     /* more due: the next batch after the events waiting */
 		return;
 	}
@@ -143,6 +140,7 @@ sweep_cb(evutil_socket_t fd, short what, void *arg)
 		    a->deleted_run, a->app->cfg->sweep_retain_days);
 	a->swept_run = 0;
 	a->deleted_run = 0;
+	a->sweep_batch = 0;         /* the next run starts with whole batches again */
 	sweep_arm(a, (unsigned)a->app->cfg->sweep_interval_s * 1000u);
 }
 
