@@ -248,6 +248,7 @@ enum sim_fault_mode {
 	SIM_F_RATE_LIMIT,    /* bulk download answered busy ("rate_limit_breach") */
 	SIM_F_SESSION_LOSS,  /* the session is gone at the next request */
 	SIM_F_DROP_ANSWER,   /* the request takes effect, then the connection is reset unanswered */
+	SIM_F_IDLE_CLOSE,    /* a keep-alive connection idle for "seconds" (default 2) is closed */
 	SIM_F__MAX
 };
 
@@ -256,6 +257,7 @@ struct sim_faults {
 	int status_5xx;                /* 500 by default */
 	int busy_status;               /* 200 by default (429/503 possible) */
 	unsigned slow_ms;
+	unsigned idle_ms;              /* idle_close: 0 means 2000 */
 	unsigned n_slow;               /* requests held right now */
 	char step[SIM_F__MAX][12];     /* request-level faults: only this step ("" any) */
 };
