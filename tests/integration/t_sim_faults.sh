@@ -221,6 +221,10 @@ check_match "idle_close: the request is answered on a kept-alive connection" \
 check_match "idle_close: the server closes the idle connection after about 1 s" \
 	"closed_after=(0\.[5-9]|[1-4]\.[0-9])" "$out"
 check_eq "idle_close: counted as a fault fired" $((before + 1)) "$(state | jget "d['faults_fired']")"
+fault '{"mode":"idle_close","seconds":1}'
+fault '{"mode":"slow","seconds":2}'
+check_eq "idle_close: a request held by slow is not idle (answered after 2 s, not cut at 1 s)" 200 \
+	"$(curl -sS -o /dev/null -w '%{http_code}' -b "$JAR" "${RA[@]}" "$LRA/MainMenu.do")"
 fault '{"mode":"none"}'
 
 fault '{"mode":"rate_limit_breach","status":429}'

@@ -10,8 +10,8 @@
  * write and the server drops the connection.
  *
  * "idle_close" is Apache's KeepAliveTimeout, short: a connection on which no
- * request arrived for "seconds" (default 2) after the last one is closed
- * (FIN, no answer pending). Each close counts as one.
+ * request arrived for "seconds" (default 2) after the last one, and none is
+ * held by "slow", is closed (FIN). Each close counts as one.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -256,6 +256,18 @@ idle_timer_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (s->faults.left[SIM_F_IDLE_CLOSE] != 0) {
+		/* A request held by "slow" is not idle: wait again from now. */
+		for (const struct slow_req *h = s->slow_list; h != NULL; h = h->next)
+			if (!strcmp(h->req->peer, w->peer)) {
+				unsigned ms = s->faults.idle_ms ? s->faults.idle_ms : 2000;
+				struct timeval tv = { (time_t)(ms / 1000),
+				    (suseconds_t)(ms % 1000) * 1000 };
+
+				evtimer_add(w->ev, &tv);
+				return;
+			}
+	}
 	w->used = 0;
 	if (s->faults.left[SIM_F_IDLE_CLOSE] == 0)
 		return;
