@@ -129,10 +129,16 @@ check_match "127.0.0.2 refused the connection: the next address of the name was 
 	"127\.0\.0\.2:$PORT\).*trying the next address of $NAME" "$(cat "$T/gw.err")"
 check_match "... and sim A (127.0.0.1) has the application" "^1$" \
 	"$(simstate a | jget "d['rows_ok']")"
+out=$("$BIN" -c "$T/gw.conf" upki-test 2>&1)
+check_match "upki-test by name: every check passes" "upki-test: all checks passed" "$out"
 stop_pid "$PID_gw"
 
 # ---- 2. no address, then the wrong server, then the right one ----------------------
 conf "$T/gw2.conf" "$T/var2" "$DNS2"
+out=$("$BIN" -c "$T/gw2.conf" upki-test 2>&1)
+check_match "upki-test with no address for the name: fails, saying why" \
+	"cannot look up $NAME \(upki_url\) through the resolver 127\.0\.0\.1:$DNS2: no such name.*upki-test: FAILED" \
+	"$(echo $out)"
 openssl req -new -newkey rsa:2048 -nodes -keyout "$T/j.key" -out "$T/j.csr" \
 	-subj "$SUBJ_TAIL/CN=retry.example.ac.jp" 2>/dev/null
 start_bg sub "$BIN" -c "$T/gw2.conf" upki-submit-csr --wait 90 "$T/j.csr"
