@@ -32,7 +32,7 @@ check "a server certificate for $NAME from the simulator's web root" \
 
 PORT=$(free_port); PUBA=$(free_port); PUBB=$(free_port)
 start_bg sima "$SIM" serve "$A" --listen "127.0.0.1:$PORT" --public-listen "127.0.0.1:$PUBA" \
-	--time-scale 0.01 --rate-limit-seconds 1 --delay-min 10 --delay-max 30
+	--time-scale 0.01 --rate-limit-seconds 1 --rate-limit-burst 1000 --delay-min 10 --delay-max 30
 start_bg simb "$SIM" serve "$B" --listen "127.0.0.3:$PORT" --public-listen "127.0.0.3:$PUBB" \
 	--time-scale 0.01 --rate-limit-seconds 1 --delay-min 10 --delay-max 30
 check "sim A starts on 127.0.0.1:$PORT" wait_port "$PORT" 10
@@ -129,9 +129,10 @@ check_match "127.0.0.2 refused the connection: the next address of the name was 
 	"127\.0\.0\.2:$PORT\).*trying the next address of $NAME" "$(cat "$T/gw.err")"
 check_match "... and sim A (127.0.0.1) has the application" "^1$" \
 	"$(simstate a | jget "d['rows_ok']")"
-out=$("$BIN" -c "$T/gw.conf" upki-test 2>&1)
-check_match "upki-test by name: every check passes" "upki-test: all checks passed" "$out"
 stop_pid "$PID_gw"
+out=$("$BIN" -c "$T/gw.conf" upki-test 2>/dev/null)
+printf '%s\n' "$out" | sed 's/^/    [upki-test] /'
+check_match "upki-test by name: every check passes" "upki-test: all checks passed" "$out"
 
 # ---- 2. no address, then the wrong server, then the right one ----------------------
 conf "$T/gw2.conf" "$T/var2" "$DNS2"
