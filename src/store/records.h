@@ -31,6 +31,7 @@
 
 #define REC_VERSION 1           /* encoding version written by this build */
 #define REC_EAB_VERSION 2       /* rec_eab: 2 added max_accounts, expires, n_accounts */
+#define REC_AUTHZ_VERSION 2     /* rec_authz: 2 added the CAA check records (caa[]) */
 
 #define REC_SHA256_LEN 32
 #define REC_KID_MAX 64          /* EAB key id */
@@ -170,6 +171,26 @@ struct rec_chall {
 	struct rec_problem error;
 };
 
+/* One CAA check of an authorization's identifier (validate/caa.c). */
+#define REC_CAA_CHECKS_N 4      /* checks kept per authorization: the newest, oldest dropped */
+#define REC_CAA_RECORDS_MAX 320 /* = VALIDATE_CAA_RECORDS_MAX: the relevant set as text */
+enum rec_caa_result { REC_CAA_PERMITTED, REC_CAA_REFUSED, REC_CAA_FAILED, REC_CAA__MAX };
+enum rec_caa_when { REC_CAA_AT_VALIDATION, REC_CAA_AT_FINALIZE, REC_CAA_WHEN__MAX };
+
+struct rec_caa_check {
+	int64_t at;                             /* unix seconds */
+	uint8_t result;                         /* enum rec_caa_result (FAILED: lookup error) */
+	uint8_t when;                           /* enum rec_caa_when */
+	uint16_t lookups;                       /* DNS lookups the check made */
+	char name[REC_IDENT_MAX + 1];           /* the identifier checked */
+	char where[REC_IDENT_MAX + 1];          /* where the relevant set was; "" none */
+	char records[REC_CAA_RECORDS_MAX + 1];  /* that set as text; "" none */
+};
+
+/*
+ * An authorization. A version-1 record decodes with n_caa = 0 (its
+ * caa_checked, if any, is kept).
+ */
 struct rec_authz {
 	uint64_t id;
 	uint64_t account_id;
@@ -181,6 +202,8 @@ struct rec_authz {
 	struct rec_chall challs[REC_CHALL_N];
 	int64_t caa_checked;                    /* last CAA check that passed, 0 = never */
 	int64_t created;
+	size_t n_caa;
+	struct rec_caa_check caa[REC_CAA_CHECKS_N];  /* oldest first */
 };
 
 struct rec_cert {
@@ -363,5 +386,77 @@ int store_id_list(struct store_txn *t, enum store_db db, uint64_t after_id, uint
  * while it equals max). Needs a write transaction.
  */
 int store_sweep_expired(struct store_txn *t, int64_t now, size_t max, size_t *swept);
+
+/* ---- received mail (records_mail.c) ---------------------------------------------- */
+
+#define REC_MAIL_VERSION 1
+#define REC_MAIL_ADDR_MAX 254      /* an SMTP path without <> */
+#define REC_MAIL_HELO_MAX 255
+#define REC_MAIL_PEER_MAX 63       /* "addr:port" */
+#define REC_MAIL_RCPT_N CONFIG_MAIL_MAX_RCPTS
+#define REC_MAIL_REASON_MAX 256
+#define REC_MAIL_URL_MAX 512
+#define REC_MAIL_RAW_MAX CONFIG_MAIL_MAX_MSG_BYTES
+
+enum rec_mail_state {
+	REC_MAIL_NEW,        /* stored by the SMTP receiver, not looked at yet */
+	REC_MAIL_PARSED,     /* verified and taken in (serial, url set) */
+	REC_MAIL_REJECTED,   /* kept for the operator; reason says why */
+	REC_MAIL__MAX
+};
+
+#define REC_MAIL_F_TLS 0x1u /* received over STARTTLS */
+
+/*
+ * One message as the SMTP receiver took it: the envelope, the peer, and the
+ * raw bytes (dot-unstuffed, CRLF lines, at most REC_MAIL_RAW_MAX), which the
+ * record carries after its fields. Indexed by state (MAIL_BY_STATE) so that
+ * the pickup step finds the new ones with store_mail_next(). serial, url and
+ * reason are for the step that parses the message.
+ */
+struct rec_mail {
+	uint64_t id;
+	int64_t received;                      /* unix seconds */
+	int64_t updated;                       /* last state change, unix seconds */
+	uint8_t state;                         /* enum rec_mail_state */
+	uint32_t flags;                        /* REC_MAIL_F_* */
+	char peer[REC_MAIL_PEER_MAX + 1];
+	char helo[REC_MAIL_HELO_MAX + 1];
+	char mail_from[REC_MAIL_ADDR_MAX + 1]; /* "" for the null reverse-path */
+	size_t n_rcpt;
+	char rcpt[REC_MAIL_RCPT_N][REC_MAIL_ADDR_MAX + 1];
+	char reason[REC_MAIL_REASON_MAX + 1];  /* why rejected (or a note); "" */
+	char serial[REC_SERIAL_DEC_MAX + 1];   /* decimal serial taken from the mail; "" */
+	char url[REC_MAIL_URL_MAX + 1];        /* the one-time download URL; "" */
+	size_t raw_len;                        /* bytes of the raw message */
+};
+
+/*
+ * Store a new message: m->id gets the next mail id, state is REC_MAIL_NEW
+ * whatever m says, and raw (raw_len <= REC_MAIL_RAW_MAX, else ERR_TOOBIG) is
+ * kept with it. The caller commits: the SMTP receiver answers 250 only after
+ * that. ERR_FULL is the store's "no room".
+ */
+int store_mail_add(struct store_txn *t, struct rec_mail *m, const void *raw, size_t raw_len);
+
+/*
+ * The message id. raw/raw_len (either may be NULL) point at its bytes in the
+ * map, valid until the transaction ends. ERR_NOTFOUND, ERR_MALFORMED.
+ */
+int store_mail_get(struct store_txn *t, uint64_t id, struct rec_mail *out, const void **raw,
+		   size_t *raw_len);
+
+/*
+ * Rewrite the fields of message m->id (state, reason, serial, url, updated,
+ * ...) and move its state index entry; the raw bytes stay as stored.
+ */
+int store_mail_update(struct store_txn *t, const struct rec_mail *m);
+
+/*
+ * The first message with id > after_id, in id order: in state state, or in
+ * any state for state < 0. ERR_NOTFOUND when there is none. The pickup step
+ * walks the new ones with store_mail_next(t, REC_MAIL_NEW, last, &m).
+ */
+int store_mail_next(struct store_txn *t, int state, uint64_t after_id, struct rec_mail *out);
 
 #endif

@@ -71,6 +71,7 @@ data_dir = $2
 log_level = 3
 resolver = 127.0.0.1:$3
 http01_port = $H01
+validation_allow_nets = 127.0.0.0/8
 upki_url = https://$NAME:$PORT/upki-odcert/
 upki_ca = $A/web-ca.pem
 upki_client_cert = $A/ra.pem
