@@ -43,7 +43,9 @@ platform_fini(void)
 {
 	if (wd_fd >= 0) {
 		/* The magic close: a clean exit does not reset the board. */
-		if (write(wd_fd, "V", 1) != 1)
+		static const char magic = 'V';
+
+		if (write(wd_fd, &magic, sizeof(magic)) != (ssize_t)sizeof(magic))
 			platform_log(PLOG_WARN, "/dev/watchdog: the magic close failed");
 		close(wd_fd);
 		wd_fd = -1;
@@ -65,7 +67,9 @@ platform_tick_s(void)
 void
 platform_tick(void)
 {
-	if (wd_fd >= 0 && write(wd_fd, "k", 1) != 1)
+	static const char kick = 'k';
+
+	if (wd_fd >= 0 && write(wd_fd, &kick, sizeof(kick)) != (ssize_t)sizeof(kick))
 		platform_log(PLOG_WARN, "/dev/watchdog: a kick failed");
 }
 
