@@ -51,13 +51,16 @@ cp "$BIN" "$R/usr/sbin/upki-acme"
 strip "$R/usr/sbin/upki-acme" 2>/dev/null || true
 cp "$HERE/init" "$R/init"
 cp "$HERE/upki-acme.conf" "$R/etc/upki-acme.conf"
-printf 'PWRF kill -USR2 1\n' >"$R/etc/acpid.conf"
+# busybox acpid runs /etc/acpi/PWRF/00000080 for the power button (evdev events).
+mkdir -p "$R/etc/acpi/PWRF"
+printf '#!/bin/sh\nkill -USR2 1\n' >"$R/etc/acpi/PWRF/00000080"
+chmod 755 "$R/etc/acpi/PWRF/00000080"
 chmod 755 "$R/init" "$R/bin/busybox" "$R/usr/sbin/upki-acme"
 # The modules the board needs, in load order (the init loads what is there).
 # x86_64 (pc board): virtio PCI disk, network and entropy, the ACPI power
 # button, the software watchdog (QEMU's pc has no watchdog the cloud kernel
 # drives). aarch64 (virt board): the same over virtio-mmio/PCI.
-MODS="virtio_pci virtio_mmio virtio_blk virtio_net virtio_rng button softdog"
+MODS="virtio_pci virtio_mmio virtio_blk virtio_net virtio_rng evdev button softdog"
 # modfile NAME: the .ko of a module (file names may spell '_' as '-').
 modfile() {
 	find "$X/kernel/lib/modules/$KV" \( -name "$1.ko" -o -name "$(echo "$1" | tr _ -).ko" \) | head -1
