@@ -1,6 +1,7 @@
 # upki-acme: plain GNU Makefile, out-of-tree builds into build/$(PLATFORM)/.
 #   make [PLATFORM=host]   build         make run     deps + build + run demo
 #   make check             deps + tests  make bench   figures
+#   make firmware PLATFORM=appliance-x86_64   the appliance image (kernel, initrd, data disk)
 #   make defconfig | menuconfig | fuzz | clean
 PLATFORM ?= host
 O        := build/$(PLATFORM)
@@ -13,7 +14,7 @@ $(error unknown PLATFORM '$(PLATFORM)': no platform/$(PLATFORM)/platform.mk)
 endif
 
 # Targets that do not need a configured tree.
-NOCONFIG_GOALS := clean distclean deps deps-test deps-run help
+NOCONFIG_GOALS := clean distclean deps deps-test deps-run deps-fw help
 ifneq ($(filter-out $(NOCONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
 -include $(O)/.config
 endif
@@ -121,12 +122,31 @@ deps-test: deps
 	$(call apt_install,$(DEPS_TEST))
 deps-run: deps
 	$(call apt_install,$(DEPS_RUN))
+# The image is made from Debian packages (apt-get download: kernel, busybox-static,
+# e2fsck-static); the host needs QEMU, cpio, objcopy and mke2fs, and busybox's nc
+# for the guest's forwards in tests/qemu.
+DEPS_FW := qemu-system-x86 busybox-static cpio binutils e2fsprogs
+deps-fw:
+	$(call apt_install,$(DEPS_FW))
 
 # ---- run ---------------------------------------------------------------------
 # The gateway with the UPKI simulator as backend, on loopback, state in ./var.
 run: deps-run
 	@$(MAKE) --no-print-directory all
 	@O=$(O) BIN=$(BIN) SIM=$(SIM) platform/$(PLATFORM)/run-demo
+
+# ---- firmware ------------------------------------------------------------------
+# make firmware PLATFORM=appliance-x86_64: build/<board>/firmware/{kernel,initrd.img,data.img}
+# (firmware/mkimage.sh; data.img is made once and never overwritten).
+.PHONY: firmware
+firmware: deps-fw
+ifeq ($(filter appliance-%,$(PLATFORM)),)
+	@echo "make firmware needs an appliance board: PLATFORM=appliance-x86_64" >&2; exit 2
+else
+	@$(MAKE) --no-print-directory PLATFORM=$(PLATFORM) $(BIN)
+	@[ -d /var/lib/apt/lists ] && ls /var/lib/apt/lists/*_Packages >/dev/null 2>&1 || apt-get update -qq
+	firmware/mkimage.sh $(PLATFORM) $(BIN) $(O)/firmware
+endif
 
 # ---- tests -------------------------------------------------------------------
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -142,8 +162,9 @@ $(O)/tests/$(1): $(O)/obj/tests/unit/$(1).o $(call test_libs,$(1)) $(PLAT_OBJS)
 endef
 $(foreach t,$(patsubst tests/unit/%.c,%,$(UNIT_SRCS)),$(eval $(call unit_rule,$(t))))
 
-check: deps-test
+check: deps-test deps-fw
 	@$(MAKE) --no-print-directory WERROR=1 all $(UNIT_BINS) fuzz-build
+	@$(MAKE) --no-print-directory WERROR=1 PLATFORM=appliance-x86_64 firmware
 	@O=$(O) BIN=$(BIN) SIM=$(SIM) FUZZ_SECONDS=$(or $(FUZZ_SECONDS),5) tests/run-all $(TESTS)
 # make test T=NAME [T=...]: one unit test (tests/unit/test_NAME.c) or integration
 # script (tests/integration/t_NAME.sh) by name; without T, the same as check.

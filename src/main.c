@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <sys/time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,15 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopexit(app->base, NULL);
 }
 
+static void
+on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	platform_tick();
+}
+
 /* The store at path with the configured map size (store_map_size, MiB). */
 static int
 store_open_cfg(struct store **out, const char *path, const struct config *cfg)
@@ -70,7 +80,7 @@ static int
 serve(struct app *app, const struct config *cfg)
 {
 	struct http_server_cfg hc;
-	struct event *sig_term = NULL, *sig_int = NULL;
+	struct event *sig_term = NULL, *sig_int = NULL, *tick = NULL;
 	char path[PATH_BUF];
 	int rc;
 
@@ -148,6 +158,16 @@ serve(struct app *app, const struct config *cfg)
 		rc = ERR_NOMEM;
 		goto out;
 	}
+	if (platform_tick_s() > 0) {
+		struct timeval tv = { (time_t)platform_tick_s(), 0 };
+
+		tick = event_new(app->base, -1, EV_PERSIST, on_tick, NULL);
+		if (tick == NULL || event_add(tick, &tv) != 0) {
+			rc = ERR_NOMEM;
+			goto out;
+		}
+		platform_tick();
+	}
 	acme_resume(app->acme);
 	log_info("serving the ACME directory at %s/directory", cfg->base_url);
 	printf("upki-acme: ACME directory at %s/directory (data in %s)\n", cfg->base_url,
@@ -156,6 +176,8 @@ serve(struct app *app, const struct config *cfg)
 	event_base_dispatch(app->base);
 	rc = 0;
 out:
+	if (tick != NULL)
+		event_free(tick);
 	if (sig_int != NULL)
 		event_free(sig_int);
 	if (sig_term != NULL)

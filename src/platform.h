@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include "autoconf.h"
 
-#if ENABLE_PLATFORM_HOST + ENABLE_PLATFORM_APPLIANCE != 1
+#if ENABLE_PLATFORM_HOST + ENABLE_PLATFORM_APPLIANCE_X86_64 + ENABLE_PLATFORM_APPLIANCE_AARCH64 != 1
 #error "exactly one platform must be selected in Kconfig"
 #endif
 
@@ -20,6 +20,14 @@ enum platform_log_level { PLOG_ERR = 0, PLOG_WARN = 1, PLOG_INFO = 2, PLOG_DEBUG
 /* One-time set-up before anything else runs; 0 or -errno. */
 int platform_init(void);
 void platform_fini(void);
+
+/*
+ * Housekeeping the board wants from the event loop (the appliance kicks its
+ * watchdog here): main calls platform_tick() every platform_tick_s() seconds
+ * from the reactor; 0 means no timer at all (the host).
+ */
+unsigned platform_tick_s(void);
+void platform_tick(void);
 
 /*
  * Fill buf with len cryptographically strong random bytes. Blocks only at boot

@@ -167,6 +167,7 @@ upki_endpoint_parse(struct upki_endpoint *ep, const struct config *cfg, char *er
 		ep->port = (unsigned)port;
 		memcpy(&ep->dns, &cfg->resolver.ss, sizeof(ep->dns));
 		ep->dnslen = cfg->resolver.len;
+		ep->dns_tcp = cfg->resolver_tcp;
 		str_copy(ep->dns_text, sizeof(ep->dns_text), cfg->resolver.text);
 		snprintf(ep->addr_text, sizeof(ep->addr_text), "%s:%ld (looked up through the "
 		    "resolver %s)", host, port, cfg->resolver.text);

@@ -98,8 +98,8 @@ upki_sess_new(struct upki_sess **out, struct event_base *base, const struct upki
 	buf_init(&s->page, UPKI_PAGE_MAX);
 	str_copy(s->peer, sizeof(s->peer), ep->addr_text);
 	if (ep->by_name) {
-		int rc = resolver_new(&s->dns, base, (const struct sockaddr *)&ep->dns, ep->dnslen,
-		    2000, 2);
+		int rc = resolver_new_flags(&s->dns, base, (const struct sockaddr *)&ep->dns, ep->dnslen,
+		    2000, 2, ep->dns_tcp ? RESOLVER_F_TCP : 0);
 
 		if (rc != 0) {
 			log_err("upki: cannot make the resolver for %s: %s", ep->sni, err_str(rc));

@@ -53,6 +53,7 @@ struct upki_endpoint {
 	unsigned port;        /* by_name: the port from upki_url */
 	struct sockaddr_storage dns;  /* by_name: the DNS server (config key resolver) */
 	socklen_t dnslen;
+	int dns_tcp;          /* by_name: every query over TCP (resolver_tcp) */
 	char dns_text[80];    /* by_name: the DNS server, for logs */
 };
 

@@ -98,6 +98,8 @@ static const struct cfg_key cfg_keys[] = {
 	INT("limit_pending_orders", limit_pending_orders, 0, 1000000),
 	INT("limit_pending_authzs", limit_pending_authzs, 0, 1000000),
 	INT("sweep_retain_days", sweep_retain_days, 0, 3650),
+	/* appliance */
+	BOOL("resolver_tcp", resolver_tcp),
 };
 
 void

@@ -58,6 +58,7 @@ struct config {
 	/* Validation. */
 	struct config_addr resolver;        /* DNS server for validation; port 53 default */
 	int has_resolver;
+	int resolver_tcp;                   /* 1: every DNS query over TCP (QEMU user networking) */
 	int http01_port;
 	int eab_required;
 

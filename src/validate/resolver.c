@@ -484,6 +484,13 @@ int
 resolver_new(struct resolver **out, struct event_base *base, const struct sockaddr *server,
 	     socklen_t len, unsigned timeout_ms, unsigned tries)
 {
+	return resolver_new_flags(out, base, server, len, timeout_ms, tries, 0);
+}
+
+int
+resolver_new_flags(struct resolver **out, struct event_base *base, const struct sockaddr *server,
+		   socklen_t len, unsigned timeout_ms, unsigned tries, unsigned flags)
+{
 	struct ares_addr_port_node node;
 	struct ares_options o;
 	struct resolver *r = NULL;
@@ -498,7 +505,7 @@ resolver_new(struct resolver **out, struct event_base *base, const struct sockad
 	if (rc < 0)
 		goto out;
 	if (timeout_ms < 1 || timeout_ms > RESOLVER_TIMEOUT_MS_MAX || tries < 1 ||
-	    tries > RESOLVER_TRIES_MAX) {
+	    tries > RESOLVER_TRIES_MAX || (flags & ~(unsigned)RESOLVER_F_TCP) != 0) {
 		rc = ERR_CONFIG;
 		goto out;
 	}
@@ -525,6 +532,8 @@ resolver_new(struct resolver **out, struct event_base *base, const struct sockad
 	 */
 	memset(&o, 0, sizeof(o));
 	o.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES | ARES_FLAG_NOCHECKRESP | ARES_FLAG_EDNS;
+	if (flags & RESOLVER_F_TCP)
+		o.flags |= ARES_FLAG_USEVC;
 	o.timeout = (int)timeout_ms;
 	o.tries = (int)tries;
 	o.ndots = 1;

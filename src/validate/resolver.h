@@ -70,6 +70,15 @@ typedef void (*resolver_caa_cb)(void *arg, int rc, const struct resolver_caa *ca
 int resolver_new(struct resolver **out, struct event_base *base, const struct sockaddr *server,
 		 socklen_t len, unsigned timeout_ms, unsigned tries);
 
+/*
+ * resolver_new() with flags: RESOLVER_F_TCP sends every query over TCP (for
+ * a server reached only through a TCP forward, as from a QEMU guest with
+ * user-mode networking). Unknown flags: ERR_CONFIG.
+ */
+#define RESOLVER_F_TCP 1u
+int resolver_new_flags(struct resolver **out, struct event_base *base, const struct sockaddr *server,
+		       socklen_t len, unsigned timeout_ms, unsigned tries, unsigned flags);
+
 /* Cancel every pending query without calling its callback, and free r. NULL is a no-op. */
 void resolver_free(struct resolver *r);
 

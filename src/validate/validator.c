@@ -29,8 +29,8 @@ validator_new(struct validator **out, struct event_base *base, const struct conf
 	netfilter_setup(v, cfg);
 	v->tlsalpn01_port = cfg->tlsalpn01_port;
 	if (cfg->has_resolver) {
-		rc = resolver_new(&v->res, base, (const struct sockaddr *)&cfg->resolver.ss,
-		    cfg->resolver.len, 2000, 2);
+		rc = resolver_new_flags(&v->res, base, (const struct sockaddr *)&cfg->resolver.ss,
+		    cfg->resolver.len, 2000, 2, cfg->resolver_tcp ? RESOLVER_F_TCP : 0);
 		if (rc != 0) {
 			free(v->caa_issuers);
 			free(v);
