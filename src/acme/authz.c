@@ -258,7 +258,9 @@ validation_done(void *arg, const struct validate_result *res)
 	} else {
 		if (!res->ok && d.counted)
 			acme_limit_count(j->a, ACME_LIMIT_FAILED, d.az.account_id, d.now);
-		log_info("acme: authz %" PRIu64 " (%s): http-01 %s%s%s", j->authz_id, d.az.ident.value,
+		log_info("acme: authz %" PRIu64 " (%s%s): %s %s%s%s", j->authz_id,
+		    d.az.wildcard ? "*." : "", d.az.ident.value,
+		    j->chall < d.az.n_challs ? rec_chall_type_str(d.az.challs[j->chall].type) : "?",
 		    res->ok ? "valid" : "invalid", res->ok ? "" : ": ", res->ok ? "" : res->detail);
 	}
 	free(j);
@@ -286,8 +288,19 @@ acme_validation_start(struct acme *a, const struct rec_authz *az, size_t chall)
 	j->authz_id = az->id;
 	j->chall = chall;
 	j->account_id = az->account_id;
-	rc = validate_http01(a->validator, az->ident.value, az->challs[chall].token, keyauth,
-	    validation_done, j);
+	switch (az->challs[chall].type) {
+	case REC_CHALL_HTTP01:
+		rc = validate_http01(a->validator, az->ident.value, az->challs[chall].token, keyauth,
+		    validation_done, j);
+		break;
+	case REC_CHALL_DNS01:
+		/* A wildcard's identifier is stored without "*.": the TXT is at _acme-challenge.x. */
+		rc = validate_dns01(a->validator, az->ident.value, keyauth, validation_done, j);
+		break;
+	default:
+		rc = ERR_UNSUPPORTED;
+		break;
+	}
 	if (rc != 0)
 		free(j);
 	else

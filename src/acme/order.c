@@ -24,6 +24,35 @@ struct new_order {
 	uint64_t account_id;
 };
 
+/*
+ * The challenges an authorization offers, in this order (the index is the
+ * last part of the challenge URL): http-01 and dns-01 for a name, only dns-01
+ * for a wildcard (RFC 8555 §7.1.3, §8). Each has its own token.
+ */
+static const uint8_t challs_name[] = { REC_CHALL_HTTP01, REC_CHALL_DNS01 };
+static const uint8_t challs_wildcard[] = { REC_CHALL_DNS01 };
+
+static int
+authz_challs_fill(struct rec_authz *az)
+{
+	const uint8_t *types = az->wildcard ? challs_wildcard : challs_name;
+	size_t n = az->wildcard ? sizeof(challs_wildcard) : sizeof(challs_name);
+	int rc;
+
+	az->n_challs = 0;
+	for (size_t i = 0; i < n && i < REC_CHALL_N; i++) {
+		struct rec_chall *c = &az->challs[az->n_challs++];
+		unsigned char raw[32];
+
+		c->type = types[i];
+		c->status = REC_CHALL_PENDING;
+		if ((rc = platform_random(raw, sizeof(raw))) != 0)
+			return rc;
+		b64url_encode(c->token, sizeof(c->token), raw, sizeof(raw));
+	}
+	return 0;
+}
+
 static int
 new_order_fn(struct store_txn *t, void *arg)
 {
@@ -32,8 +61,13 @@ new_order_fn(struct store_txn *t, void *arg)
 
 	for (size_t i = 0; i < n->o.n_idents; i++) {
 		struct rec_authz *az = &n->az[i];
+		struct rec_ident id = n->o.idents[i];
+		int wildcard = id.value[0] == '*';
 
-		rc = store_authz_find(t, n->account_id, &n->o.idents[i], 0, az);
+		/* RFC 8555 §7.1.4: the authorization of "*.x" is for "x", with wildcard true. */
+		if (wildcard)
+			memmove(id.value, id.value + 2, strlen(id.value + 2) + 1);
+		rc = store_authz_find(t, n->account_id, &id, wildcard, az);
 		if (rc == 0 && az->status == REC_AUTHZ_VALID && az->expires > n->now + 3600) {
 			n->reused[i] = 1;      /* RFC 8555 §7.1.4: reuse within its lifetime */
 		} else if (rc == 0 || rc == ERR_NOTFOUND) {
@@ -41,19 +75,13 @@ new_order_fn(struct store_txn *t, void *arg)
 			if ((rc = store_seq_next(t, STORE_SEQ_AUTHZ, &az->id)) != 0)
 				return rc;
 			az->account_id = n->account_id;
-			az->ident = n->o.idents[i];
+			az->ident = id;
+			az->wildcard = (uint8_t)wildcard;
 			az->status = REC_AUTHZ_PENDING;
 			az->created = n->now;
 			az->expires = n->now + 7 * 86400;
-			az->n_challs = 1;
-			az->challs[0].type = REC_CHALL_HTTP01;
-			az->challs[0].status = REC_CHALL_PENDING;
-			{
-				unsigned char raw[32];
-				if ((rc = platform_random(raw, sizeof(raw))) != 0)
-					return rc;
-				b64url_encode(az->challs[0].token, sizeof(az->challs[0].token), raw, sizeof(raw));
-			}
+			if ((rc = authz_challs_fill(az)) != 0)
+				return rc;
 			if ((rc = store_authz_put(t, az)) != 0)
 				return rc;
 		} else {
@@ -202,8 +230,14 @@ acme_new_order(struct http_req *req, void *arg)
 			acme_problem(req, ACME_E_IDENT_UNSUPPORTED, w);
 			return;
 		}
-		if (rc == 0 && value[0] == '*')
-			w = "wildcard names need dns-01 validation, which this server does not offer yet";
+		if (rc == 0 && value[0] == '*' && !a->app->cfg->upki_wildcards)
+			w = "wildcard names are refused here: UPKI's TSV service is not known to issue "
+			    "wildcard certificates (the operator's setting upki_wildcards is off); "
+			    "order the host names instead";
+		else if (rc == 0 && value[0] == '*' && i == 0)
+			w = "a wildcard cannot be the order's first name: UPKI puts the first name in "
+			    "the certificate's subject CN, whose characters exclude '*'; list a host "
+			    "name first (for example x.example.ac.jp, then *.x.example.ac.jp)";
 		else if (rc == 0 && ef->kid != NULL && !acme_ident_allowed(&ef->eab, value))
 			w = "this name is not in the list of names your External Account Binding key may request";
 		if (rc != 0 || w != NULL) {

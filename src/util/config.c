@@ -75,6 +75,8 @@ static const struct cfg_key cfg_keys[] = {
 	INT("limit_failed_validations_per_day", limit_failed_validations_per_day, 0, 1000000),
 	/* httpd */
 	INT("http_max_conns_per_addr", http_max_conns_per_addr, 1, 65536),
+	/* dns-01 and wildcards */
+	BOOL("upki_wildcards", upki_wildcards),
 };
 
 void

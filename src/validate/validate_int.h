@@ -11,6 +11,7 @@
 struct event_base;
 struct resolver;
 struct v01;
+struct d01;
 
 struct validator {
 	struct event_base *base;
@@ -18,9 +19,13 @@ struct validator {
 	int http01_port;             /* port of http-01 GETs (80 unless set for tests) */
 	struct v01 *http01_pending;  /* running http-01 validations (http01.c) */
 	unsigned http01_npending;
+	struct d01 *dns01_pending;   /* running dns-01 validations (dns01.c) */
+	unsigned dns01_npending;
 };
 
 /* Drop every running http-01 validation without calling its callback. */
 void http01_cancel_all(struct validator *v);
+/* Drop every running dns-01 validation without calling its callback. */
+void dns01_cancel_all(struct validator *v);
 
 #endif

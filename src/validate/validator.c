@@ -42,6 +42,7 @@ validator_free(struct validator *v)
 	if (v == NULL)
 		return;
 	http01_cancel_all(v);
+	dns01_cancel_all(v);
 	resolver_free(v->res);
 	free(v);
 }

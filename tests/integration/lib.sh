@@ -80,7 +80,8 @@ finish() {
 
 # stack_start [sim serve options...]: the UPKI simulator, a DNS server that
 # answers every name with 127.0.0.1, and the gateway configured for both.
-# Sets GW_PORT URL CA SIMDIR HTTP01_PORT EAB_KID EAB_HMAC and PID_gw/PID_sim/PID_dns.
+# Sets GW_PORT URL CA SIMDIR HTTP01_PORT EAB_KID EAB_HMAC and PID_gw/PID_sim/PID_dns,
+# and DNS_PORT / DNS_MGMT (the DNS server and its management API: /set-txt ...).
 # Extra gateway config lines can be put in $T/gw.extra before calling.
 stack_start() {
 	local simport dnsport
@@ -90,8 +91,9 @@ stack_start() {
 	simport=$(free_port); dnsport=$(free_port); GW_PORT=$(free_port); HTTP01_PORT=$(free_port)
 	SIM_PUBPORT=$(free_port)
 	start_bg sim "$SIM" serve "$SIMDIR" --listen "127.0.0.1:$simport" --public-listen "127.0.0.1:$SIM_PUBPORT" "$@"
+	DNS_PORT=$dnsport; DNS_MGMT=$(free_port)
 	start_bg dns pebble-challtestsrv -defaultIPv6 "" -defaultIPv4 127.0.0.1 -dns01 "127.0.0.1:$dnsport" \
-		-http01 "" -https01 "" -tlsalpn01 "" -management "127.0.0.1:$(free_port)"
+		-http01 "" -https01 "" -tlsalpn01 "" -management "127.0.0.1:$DNS_MGMT"
 	cat "$SIMDIR/chain-rsa.pem" "$SIMDIR/chain-ecc.pem" >"$T/upki-chain.pem"
 	cat >"$T/gw.conf" <<CONF
 listen = 127.0.0.1:$GW_PORT
