@@ -234,12 +234,12 @@ acme_new_order(struct http_req *req, void *arg)
 			w = "wildcard names are refused here: UPKI's TSV service is not known to issue "
 			    "wildcard certificates (the operator's setting upki_wildcards is off); "
 			    "order the host names instead";
+		else if (rc == 0 && ef->kid != NULL && !acme_ident_allowed(&ef->eab, value))
+			w = "this name is not in the list of names your External Account Binding key may request";
 		else if (rc == 0 && value[0] == '*' && i == 0)
 			w = "a wildcard cannot be the order's first name: UPKI puts the first name in "
 			    "the certificate's subject CN, whose characters exclude '*'; list a host "
 			    "name first (for example x.example.ac.jp, then *.x.example.ac.jp)";
-		else if (rc == 0 && ef->kid != NULL && !acme_ident_allowed(&ef->eab, value))
-			w = "this name is not in the list of names your External Account Binding key may request";
 		if (rc != 0 || w != NULL) {
 			size_t vl = strnlen(value, REC_IDENT_MAX);   /* over-long names are cut for the report */
 			memcpy(bad[nbad], value, vl);

@@ -82,7 +82,7 @@ struct config {
 	int limit_failed_validations_per_day; /* then no orders or challenges that day; 0: off */
 	/* httpd: connections one client address may hold on the ACME listener. */
 	int http_max_conns_per_addr;
-	/* Wildcard identifiers ("*.x", dns-01 only) accepted at newOrder and sent to UPKI. */
+	/* Wildcard identifiers ("*.x", dns-01 only, never first) accepted and sent to UPKI. */
 	int upki_wildcards;
 };
 

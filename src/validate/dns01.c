@@ -109,7 +109,7 @@ d01_show(char *out, size_t cap, const struct resolver_txt *t)
 		out[i] = (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') ? '?' : (char)c;
 	}
 	if (n < t->len) {
-		memcpy(out + i, "...", 3);
+		memcpy(out + i, STR_LIT("..."));
 		i += 3;
 	}
 	out[i] = '\0';

@@ -6,12 +6,15 @@
 # another zone, a wildcard and its base name at one TXT name), fails with the
 # right type and a detail that says what was seen (wrong TXT, no TXT,
 # SERVFAIL); the EAB allow-list decides which keys may ask for a wildcard;
-# lego (--dns exec) and certbot (--manual hooks) get certificates by dns-01.
+# a wildcard is issued through UPKI's dNSName column (the simulator with
+# --accept-wildcards), never as the first name (the CN); lego (--dns exec) and
+# certbot (--manual hooks) get certificates by dns-01.
 # NXDOMAIN (challtestsrv never answers it) is in tests/unit/test_validate_dns01.c.
 . "$(dirname "$0")/lib.sh"
 
 echo "upki_wildcards = yes" >"$T/gw.extra"
-check "UPKI simulator, DNS and gateway start" stack_start --time-scale 0.02 --delay-min 30 --delay-max 90 --rate-limit-seconds 1
+check "UPKI simulator, DNS and gateway start" stack_start --time-scale 0.02 --delay-min 30 --delay-max 90 \
+	--rate-limit-seconds 1 --accept-wildcards
 "$BIN" -c "$T/gw.conf" eab new --name exact --allow w2.example.ac.jp >"$T/eab.exact"
 "$BIN" -c "$T/gw.conf" eab new --name sub --allow '*.w3.example.ac.jp' >"$T/eab.sub"
 export ACME_DIR=$URL/directory ACME_CA=$CA ACME_STATE=$T/state.json ACME_DB=$T/var/db \
@@ -56,18 +59,18 @@ def cname(n, right):
     return None
 run("cname", ["d6.example.ac.jp"], cname)
 # A wildcard and its base name: two authorizations for w.example.ac.jp, two TXT at one name.
-run("wild", ["*.w.example.ac.jp", "w.example.ac.jp"])
-r = s.new_order("a", ["*.w.example.ac.jp"])
-print("wild_again=%d %s" % (r.status, r.json()["status"]))   # the valid authorization is reused
+run("wild", ["w.example.ac.jp", "*.w.example.ac.jp"])
+r = s.new_order("a", ["w.example.ac.jp", "*.w.example.ac.jp"])
+print("wild_again=%d %s" % (r.status, r.json()["status"]))   # the valid authorizations are reused
 
 # The allow-list: an exact name does not permit its wildcard; *.w3 permits *.w3 and *.x.w3 only.
 s.register("exact", "ES256", os.environ["EXACT_KID"], os.environ["EXACT_HMAC"])[0].expect(201)
 s.register("sub", "ES256", os.environ["SUB_KID"], os.environ["SUB_HMAC"])[0].expect(201)
-report(s.new_order("exact", ["*.w2.example.ac.jp"]), tag="ex_wild.")
+report(s.new_order("exact", ["w2.example.ac.jp", "*.w2.example.ac.jp"]), tag="ex_wild.")
 report(s.new_order("exact", ["w2.example.ac.jp"]), tag="ex_name.")
-report(s.new_order("sub", ["*.w3.example.ac.jp"]), tag="sub_wild.")
-report(s.new_order("sub", ["*.x.w3.example.ac.jp"]), tag="sub_deep.")
-report(s.new_order("sub", ["*.example.ac.jp"]), tag="sub_up.")
+report(s.new_order("sub", ["h.w3.example.ac.jp", "*.w3.example.ac.jp"]), tag="sub_wild.")
+report(s.new_order("sub", ["h.x.w3.example.ac.jp", "*.x.w3.example.ac.jp"]), tag="sub_deep.")
+report(s.new_order("sub", ["h.w3.example.ac.jp", "*.example.ac.jp"]), tag="sub_up.")
 report(s.new_order("sub", ["w3.example.ac.jp"]), tag="sub_apex.")
 PY
 check_eq "a name's authorization offers http-01 and dns-01" "http-01,dns-01" "$(field good_types)"
@@ -87,22 +90,58 @@ check_eq "SERVFAIL: invalid" invalid "$(field servfail)"
 check_eq "... dns" "$E:dns" "$(field servfail_etype)"
 check_match "... after 3 tries" "SERVFAIL.*_acme-challenge\.d5\.example\.ac\.jp \(3 tries\)" "$(field servfail_edetail)"
 check_eq "a CNAME to another zone holding the TXT: valid" valid "$(field cname)"
-check_eq "wildcard: dns-01 only; the base name: both" "dns-01;http-01,dns-01" "$(field wild_types)"
+check_eq "the base name: both; the wildcard: dns-01 only" "http-01,dns-01;dns-01" "$(field wild_types)"
 check_eq "wildcard: the authorization's value has no '*.'" "w.example.ac.jp,w.example.ac.jp" "$(field wild_values)"
-check_eq "wildcard: 'wildcard: true' on the wildcard's authorization only" "true,false" "$(field wild_wild)"
+check_eq "wildcard: 'wildcard: true' on the wildcard's authorization only" "false,true" "$(field wild_wild)"
 check_eq "wildcard and base name, two TXT at one name: both valid" "valid,valid" "$(field wild)"
 check_eq "... the order is ready" ready "$(field wild_order)"
 check_eq "a second wildcard order reuses the valid authorization" "201 ready" "$(field wild_again)"
 check_eq "allow-list 'w2.example.ac.jp' refuses '*.w2.example.ac.jp'" "403 $E:rejectedIdentifier" \
 	"$(field ex_wild.status) $(field ex_wild.type)"
 check_match "... saying the name is not in the key's list" "not in the list" "$(field ex_wild.detail)"
+check_eq "... naming the wildcard only" "*.w2.example.ac.jp" "$(field ex_wild.sub_values)"
 check_eq "... and takes the name itself" 201 "$(field ex_name.status)"
 check_eq "allow-list '*.w3.example.ac.jp' takes '*.w3.example.ac.jp'" 201 "$(field sub_wild.status)"
 check_eq "... and '*.x.w3.example.ac.jp'" 201 "$(field sub_deep.status)"
-check_eq "... not '*.example.ac.jp'" "403 $E:rejectedIdentifier" "$(field sub_up.status) $(field sub_up.type)"
+check_eq "... not '*.example.ac.jp'" "403 $E:rejectedIdentifier *.example.ac.jp" \
+	"$(field sub_up.status) $(field sub_up.type) $(field sub_up.sub_values)"
 check_eq "... nor 'w3.example.ac.jp'" 403 "$(field sub_apex.status)"
 check_match "the gateway logs each result with its method" "authz [0-9]+ \(\*\.w\.example\.ac\.jp\): dns-01 valid" \
 	"$(cat "$T/gw.err" "$T/gw.out" 2>/dev/null)"
+
+# --- a wildcard certificate through UPKI: the host name first (CN), the wildcard in column 13
+py wildcert <<'PY'
+from acme_client import *
+s = Session.from_env()
+dns = ChallTestSrv(os.environ["DNS_MGMT"])
+report(s.new_order("a", ["*.w8.example.ac.jp", "w8.example.ac.jp"]), tag="first.")
+names = ["w9.example.ac.jp", "*.w9.example.ac.jp"]
+s.new_order("a", names, save_as="w9").expect(201)
+s.start_dns01("a", "w9", dns)
+o, _ = s.wait_order("a", "w9")
+print("ready=%s" % o.json()["status"])
+fin = s.post_as("a", s.order("w9")["obj"]["finalize"], {"csr": b64u(make_csr(Key.rsa(2048), cn=names[0]))})
+print("finalize=%d" % fin.status)
+for _ in range(240):
+    o = s.post_as("a", s.order("w9")["url"], None).json()
+    if o["status"] != "processing":
+        break
+    time.sleep(0.5)
+print("status=%s" % o["status"])
+if o["status"] == "valid":
+    open(os.environ["ACME_STATE"] + ".w9.pem", "wb").write(s.post_as("a", o["certificate"], None).body)
+PY
+check_eq "a wildcard as the first name (the CN): 403 rejectedIdentifier" "403 $E:rejectedIdentifier" \
+	"$(field first.status) $(field first.type)"
+check_match "... saying why and what to do" "first name.*CN.*list a host name first" "$(field first.detail)"
+check_eq "host name + wildcard: ready after dns-01" ready "$(field ready)"
+check_eq "... finalized with a CN-only CSR" 200 "$(field finalize)"
+check_eq "... the order becomes valid" valid "$(field status)"
+san=$(openssl x509 -noout -ext subjectAltName -in "$T/state.json.w9.pem" 2>/dev/null | tr -d ' \n')
+check_match "... the certificate names the host and the wildcard" \
+	"DNS:w9\.example\.ac\.jp,DNS:\*\.w9\.example\.ac\.jp" "$san"
+check_match "... the UPKI application carried the wildcard in its dNSName column" \
+	"w9\.example\.ac\.jp,\*\.w9\.example\.ac\.jp" "$(sim_state)"
 
 # --- lego --dns exec: the hook script calls the challtestsrv API -------------------------
 cat >"$T/lego-hook.sh" <<HOOK

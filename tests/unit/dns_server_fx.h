@@ -23,7 +23,7 @@
 
 /* ---- the test DNS server ------------------------------------------------------------ */
 
-#define TS_MAX_RR 80
+#define TS_MAX_RR 160
 #define TS_MAX_SPECIAL 8
 #define TS_MAX_LOG 600
 #define TS_RDATA_MAX 1400
@@ -337,7 +337,7 @@ static __attribute__((unused)) void
 ts_udp_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct ts_server *s = arg;
-	uint8_t q[2048], a[8192];
+	static uint8_t q[2048], a[65535];   /* built whole, then truncated for UDP */
 	struct sockaddr_storage from;
 	socklen_t fl = sizeof(from);
 	ssize_t n;
@@ -373,7 +373,7 @@ static __attribute__((unused)) void
 ts_tcp_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct ts_tcp *c = arg;
-	uint8_t a[8192 + 2];
+	static uint8_t a[65535 + 2];    /* a TCP answer may be as large as DNS allows */
 	ssize_t n;
 
 	(void)what;

@@ -207,6 +207,15 @@ ts_zone(struct ts_server *s)
 	big[205] = '\0';
 	ts_add_txt(s, "_acme-challenge.long.example.ac.jp", big, big, big, big, big, (char *)NULL);
 
+	/* RESOLVER_MAX_TXT records of 1000 bytes: a 16 KiB answer, over TCP only; one more is too many. */
+	memset(big, 'z', 250);
+	big[250] = '\0';
+	for (i = 0; i <= RESOLVER_MAX_TXT; i++) {
+		big[0] = (char)('A' + i);
+		if (i < RESOLVER_MAX_TXT)
+			ts_add_txt(s, "huge.example.ac.jp", big, big, big, big, (char *)NULL);
+		ts_add_txt(s, "over.example.ac.jp", big, big, big, big, (char *)NULL);
+	}
 	ts_add_a(s, "example.ac.jp", "192.0.2.1");
 	ts_add_caa(s, "example.ac.jp", 0, "issue", "secomtrust.net");
 	ts_add_caa(s, "example.ac.jp", 0, "issue",
@@ -942,6 +951,35 @@ test_txt(void **state)
 	res_clear(&big);
 }
 
+/* Answers of any size: 16 KiB over TCP are read whole; more records than the limit are refused. */
+static void
+test_txt_large(void **state)
+{
+	struct fx *f = *state;
+	struct res huge = { 0 }, over = { 0 };
+	int i;
+
+	START(f, resolver_txt(f->r, "huge.example.ac.jp", txt_cb, &huge));
+	START(f, resolver_txt(f->r, "over.example.ac.jp", txt_cb, &over));
+	loop_until(f, &huge.calls, 1, 5000);
+	loop_until(f, &over.calls, 1, 5000);
+	assert_int_equal(huge.rc, 0);
+	assert_int_equal(huge.n, RESOLVER_MAX_TXT);
+	for (i = 0; i < RESOLVER_MAX_TXT; i++) {
+		assert_int_equal(huge.txt[i].len, 1000);
+		assert_int_equal(huge.txt[i].data[0], 'A' + i);
+		assert_int_equal(huge.txt[i].data[999], 'z');
+	}
+	assert_int_equal(over.rc, ERR_TOOBIG);
+	assert_int_equal(over.n, 0);
+	/* Both truncated over UDP and asked again over TCP. */
+	assert_int_equal(ts_count(&f->srv, "huge.example.ac.jp", T_TXT), 2);
+	assert_int_equal(ts_count(&f->srv, "over.example.ac.jp", T_TXT), 2);
+	assert_true(f->srv.tcp_queries >= 2);
+	res_clear(&huge);
+	res_clear(&over);
+}
+
 static void
 test_caa(void **state)
 {
@@ -1428,6 +1466,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_addrs, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_addrs_none, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_txt, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_txt_large, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_caa, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_caa_outcomes, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_timeout, fx_setup, fx_teardown),
