@@ -196,6 +196,15 @@ void acme_account_reply(struct acme *a, struct http_req *req, int status,
     const struct rec_account *acct);
 int acme_account_load(struct acme *a, uint64_t id, struct rec_account *out);
 
+struct validate_caa_result;
+/*
+ * Keep the record of a CAA check in az (authz.c): appended, the oldest dropped
+ * when REC_CAA_CHECKS_N are kept; a permitting check also sets caa_checked.
+ * when: enum rec_caa_when.
+ */
+void acme_authz_caa_note(struct rec_authz *az, const struct validate_caa_result *r, int when,
+    int64_t now);
+
 /* Start validating challenge chall of az (authz.c). */
 int acme_validation_start(struct acme *a, const struct rec_authz *az, size_t chall);
 

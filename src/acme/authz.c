@@ -200,15 +200,43 @@ struct vjob {
 	uint64_t authz_id;
 	size_t chall;
 	uint64_t account_id;     /* holds one place in the validation pool */
+	/* for the CAA step after the challenge passed */
+	char name[REC_IDENT_MAX + 1];
+	int wildcard;
+	uint8_t chall_type;
 };
 
 struct vdone {
 	const struct vjob *j;
 	const struct validate_result *res;
+	const struct validate_caa_result *caa;   /* the CAA step's result, or NULL */
 	int64_t now;
 	struct rec_authz az;
 	int counted;               /* this result changed the challenge */
 };
+
+void
+acme_authz_caa_note(struct rec_authz *az, const struct validate_caa_result *r, int when,
+    int64_t now)
+{
+	struct rec_caa_check *k;
+
+	if (az->n_caa == REC_CAA_CHECKS_N) {
+		memmove(&az->caa[0], &az->caa[1], (REC_CAA_CHECKS_N - 1) * sizeof(az->caa[0]));
+		az->n_caa--;
+	}
+	k = &az->caa[az->n_caa++];
+	memset(k, 0, sizeof(*k));
+	k->at = now;
+	k->result = r->ok ? REC_CAA_PERMITTED : r->failed ? REC_CAA_FAILED : REC_CAA_REFUSED;
+	k->when = (uint8_t)when;
+	k->lookups = (uint16_t)(r->lookups > 65535 ? 65535 : r->lookups);
+	str_copy(k->name, sizeof(k->name), r->item.name);
+	str_copy(k->where, sizeof(k->where), r->where);
+	str_copy(k->records, sizeof(k->records), r->records);
+	if (r->ok)
+		az->caa_checked = now;
+}
 
 static int
 vdone_fn(struct store_txn *t, void *arg)
@@ -225,6 +253,8 @@ vdone_fn(struct store_txn *t, void *arg)
 	if (c->status != REC_CHALL_PROCESSING)
 		return 0;
 	d->counted = 1;
+	if (d->caa != NULL)
+		acme_authz_caa_note(&d->az, d->caa, REC_CAA_AT_VALIDATION, d->now);
 	if (d->res->ok) {
 		c->status = REC_CHALL_VALID;
 		c->validated = d->now;
@@ -242,15 +272,17 @@ vdone_fn(struct store_txn *t, void *arg)
 	return store_authz_put(t, &d->az);
 }
 
+/* Store the outcome of challenge + CAA step (caa: NULL when the CAA step did not run). */
 static void
-validation_done(void *arg, const struct validate_result *res)
+validation_store(struct vjob *j, const struct validate_result *res,
+    const struct validate_caa_result *caa)
 {
-	struct vjob *j = arg;
 	struct vdone d;
 
 	memset(&d, 0, sizeof(d));
 	d.j = j;
 	d.res = res;
+	d.caa = caa;
 	d.now = platform_wall_s();
 	acme_validation_gave(j->a, j->account_id);
 	if (store_write(acme_store(j->a), vdone_fn, &d) != 0) {
@@ -259,11 +291,76 @@ validation_done(void *arg, const struct validate_result *res)
 		if (!res->ok && d.counted)
 			acme_limit_count(j->a, ACME_LIMIT_FAILED, d.az.account_id, d.now);
 		log_info("acme: authz %" PRIu64 " (%s%s): %s %s%s%s", j->authz_id,
-		    d.az.wildcard ? "*." : "", d.az.ident.value,
-		    j->chall < d.az.n_challs ? rec_chall_type_str(d.az.challs[j->chall].type) : "?",
+		    d.az.wildcard ? "*." : "", d.az.ident.value, rec_chall_type_str(j->chall_type),
 		    res->ok ? "valid" : "invalid", res->ok ? "" : ": ", res->ok ? "" : res->detail);
 	}
 	free(j);
+}
+
+/*
+ * The CAA step (RFC 8659; CA/B BR 3.2.2.8): after the challenge passed and
+ * before the authorization becomes valid, this identifier alone is looked up;
+ * a refusal or a failed lookup makes the challenge and the authorization
+ * invalid with the check's "caa" or "dns" error.
+ */
+static void
+caa_step_done(void *arg, const struct validate_caa_result *cr)
+{
+	struct vjob *j = arg;
+	struct validate_result res;
+	const char *want = j->name;
+
+	memset(&res, 0, sizeof(res));
+	if (want[0] == '*' && want[1] == '.')
+		want += 2;
+	res.ok = cr->ok;
+	if (strcmp(cr->item.name, want) != 0 || cr->item.tag != j->authz_id) {
+		/* Cannot happen: each check carries its own item. Refuse rather than trust it. */
+		log_err("acme: authz %" PRIu64 ": CAA result about %s, not %s: refused",
+		    j->authz_id, cr->item.name, want);
+		res.ok = 0;
+		str_copy(res.type, sizeof(res.type), "serverInternal");
+		str_copy(res.detail, sizeof(res.detail), "the CAA check answered for another name");
+	} else if (!cr->ok) {
+		str_copy(res.type, sizeof(res.type), cr->type);
+		str_copy(res.detail, sizeof(res.detail), cr->detail);
+	}
+	validation_store(j, &res, cr);
+}
+
+static int
+caa_step_start(struct vjob *j)
+{
+	struct validate_caa_item it;
+
+	memset(&it, 0, sizeof(it));
+	str_copy(it.name, sizeof(it.name), j->name);
+	it.wildcard = j->wildcard;
+	str_copy(it.method, sizeof(it.method), rec_chall_type_str(j->chall_type));
+	acme_url(j->a, it.account_uri, sizeof(it.account_uri), "acct", j->account_id);
+	it.tag = j->authz_id;
+	return validate_caa(j->a->validator, &it, caa_step_done, j);
+}
+
+static void
+validation_done(void *arg, const struct validate_result *res)
+{
+	struct vjob *j = arg;
+	struct validate_result fail;
+	int rc;
+
+	if (!res->ok) {
+		validation_store(j, res, NULL);
+		return;
+	}
+	if ((rc = caa_step_start(j)) == 0)
+		return;
+	memset(&fail, 0, sizeof(fail));
+	str_copy(fail.type, sizeof(fail.type), rc == ERR_MALFORMED ? "caa" : "serverInternal");
+	snprintf(fail.detail, sizeof(fail.detail), "the challenge passed but CAA for %s cannot be "
+	    "checked (%s)", j->name, err_str(rc));
+	log_warn("acme: authz %" PRIu64 ": %s", j->authz_id, fail.detail);
+	validation_store(j, &fail, NULL);
 }
 
 int
@@ -288,6 +385,9 @@ acme_validation_start(struct acme *a, const struct rec_authz *az, size_t chall)
 	j->authz_id = az->id;
 	j->chall = chall;
 	j->account_id = az->account_id;
+	str_copy(j->name, sizeof(j->name), az->ident.value);
+	j->wildcard = az->wildcard;
+	j->chall_type = az->challs[chall].type;
 	switch (az->challs[chall].type) {
 	case REC_CHALL_HTTP01:
 		rc = validate_http01(a->validator, az->ident.value, az->challs[chall].token, keyauth,
@@ -357,7 +457,7 @@ acme_chall_post(struct http_req *req, void *arg)
 	}
 	if (op->started && (rc = acme_validation_start(a, &op->az, op->chall)) != 0) {
 		struct validate_result res;
-		struct vjob j = { a, op->id, op->chall, op->account_id };
+		struct vjob j = { a, op->id, op->chall, op->account_id, "", 0, 0 };
 		struct vdone d;
 
 		/* Never leave a challenge "processing" with nothing behind it. */

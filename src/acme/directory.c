@@ -6,6 +6,7 @@
 #include "json/json.h"
 #include "util/config.h"
 #include "util/str.h"
+#include "validate/validate.h"
 
 static void
 url_member(struct json_w *w, const struct acme *a, const char *key, const char *path)
@@ -22,8 +23,9 @@ acme_directory_get(struct http_req *req, void *arg)
 {
 	struct acme *a = arg;
 	const struct config *cfg = a->app->cfg;
-	char body[4096];
+	char body[4096], ids[8][254];
 	struct json_w w;
+	size_t nid;
 	int n;
 
 	json_w_init(&w, body, sizeof(body));
@@ -38,7 +40,9 @@ acme_directory_get(struct http_req *req, void *arg)
 	json_w_obj_begin(&w);
 	json_w_key(&w, "caaIdentities");
 	json_w_arr_begin(&w);
-	json_w_str(&w, "secomtrust.net");
+	nid = validate_caa_identities(cfg, ids, sizeof(ids) / sizeof(ids[0]));
+	for (size_t i = 0; i < nid; i++)
+		json_w_str(&w, ids[i]);
 	json_w_arr_end(&w);
 	json_w_key(&w, "externalAccountRequired");
 	json_w_bool(&w, cfg->eab_required);

@@ -5,6 +5,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -14,9 +15,11 @@
 #include "platform.h"
 #include "store/store.h"
 #include "util/b64.h"
+#include "util/config.h"
 #include "util/err.h"
 #include "util/log.h"
 #include "util/str.h"
+#include "validate/validate.h"
 #include "x509/x509.h"
 
 #define CSR_NAMES_MAX (X509_SAN_MAX + 1)
@@ -126,6 +129,8 @@ struct fin {
 	const struct issuer_request *rq;
 	int submit;           /* 0: only load and refresh */
 	int already;
+	struct issuer_request req_rq;          /* kept here: finalize may wait for CAA */
+	const char *names[REC_IDENT_N];
 };
 
 static int
@@ -159,6 +164,232 @@ fin_fn(struct store_txn *t, void *arg)
 	return store_order_put(t, &f->o);
 }
 
+/* Hand the checked order to the issuer and answer (now, or after the CAA re-check). */
+static void
+fin_submit(struct http_req *req, struct fin *f)
+{
+	struct acme *a = f->a;
+	int rc;
+
+	f->submit = 1;
+	rc = store_write(acme_store(a), fin_fn, f);
+	if (rc != 0) {
+		acme_problemf(req, ACME_E_INTERNAL, "cannot hand the order to the issuer (%s)",
+		    err_str(rc));
+		return;
+	}
+	log_info("acme: %s: order %" PRIu64 " finalized: %s (job %" PRIu64 ")", req->peer, f->o.id,
+	    rec_order_status_str(f->o.status), f->o.job_id);
+	if (a->issuer->ops->kick != NULL)
+		a->issuer->ops->kick(a->issuer->ctx);
+	acme_order_reply(a, req, &f->o);
+}
+
+/*
+ * The CAA re-check (CA/B BR 3.2.2.8: issue within 8 hours of the check).
+ * Every authorization of the order whose last passing check is older than
+ * caa_max_age is checked again, each identifier by its own lookups, at the
+ * same time; the finalize request waits (deferred) for all of them, then
+ * either goes on to the issuer or answers "caa" with one subproblem per
+ * refused identifier and the order becomes invalid. Each result carries its
+ * item (name and authorization id): results are matched by that, never by
+ * position, and a result whose name is not its authorization's is refused.
+ */
+struct fin_caa {
+	struct acme *a;
+	struct http_req *req;      /* NULL once the client has gone */
+	struct fin *f;             /* in req's arena: only while req != NULL */
+	uint64_t order_id, account_id;
+	int64_t max_age;
+	size_t n;
+	struct validate_caa_item items[REC_IDENT_N];
+	struct rec_authz az;       /* scratch for the transactions */
+	const struct validate_caa_result *res;
+	size_t nres, refused;
+	char detail[REC_PROBLEM_DETAIL_MAX - 64];   /* the refused names */
+};
+
+static const char *
+chall_method(const struct rec_authz *az)
+{
+	for (size_t i = 0; i < az->n_challs; i++)
+		if (az->challs[i].status == REC_CHALL_VALID)
+			return rec_chall_type_str(az->challs[i].type);
+	return "";
+}
+
+static int
+fin_caa_load_fn(struct store_txn *t, void *arg)
+{
+	struct fin_caa *fc = arg;
+	const struct rec_order *o = &fc->f->o;
+	int64_t now = fc->f->now;
+	int rc;
+
+	fc->n = 0;
+	for (size_t i = 0; i < o->n_idents; i++) {
+		struct validate_caa_item *it = &fc->items[fc->n];
+
+		if ((rc = store_authz_get(t, o->authz_ids[i], &fc->az)) != 0)
+			return rc;
+		if (fc->az.caa_checked != 0 && now - fc->az.caa_checked < fc->max_age)
+			continue;
+		memset(it, 0, sizeof(*it));
+		str_copy(it->name, sizeof(it->name), fc->az.ident.value);
+		it->wildcard = fc->az.wildcard;
+		str_copy(it->method, sizeof(it->method), chall_method(&fc->az));
+		acme_url(fc->a, it->account_uri, sizeof(it->account_uri), "acct", fc->az.account_id);
+		it->tag = fc->az.id;
+		fc->n++;
+	}
+	return 0;
+}
+
+static int
+fin_caa_store_fn(struct store_txn *t, void *arg)
+{
+	struct fin_caa *fc = arg;
+	int64_t now = platform_wall_s();
+	struct rec_order o;
+	size_t len = 0;
+	int rc;
+
+	fc->refused = 0;
+	fc->detail[0] = '\0';
+	for (size_t i = 0; i < fc->nres; i++) {
+		const struct validate_caa_result *r = &fc->res[i];
+		const char *v;
+
+		if ((rc = store_authz_get(t, r->item.tag, &fc->az)) != 0)
+			return rc;
+		v = fc->az.ident.value;
+		if (v[0] == '*' && v[1] == '.')
+			v += 2;
+		if (fc->az.account_id != fc->account_id || strcmp(v, r->item.name) != 0) {
+			log_err("acme: order %" PRIu64 ": CAA result for %s does not belong to authz %"
+			    PRIu64 " (%s): refused", fc->order_id, r->item.name, fc->az.id, v);
+			return ERR_STATE;
+		}
+		acme_authz_caa_note(&fc->az, r, REC_CAA_AT_FINALIZE, now);
+		if ((rc = store_authz_put(t, &fc->az)) != 0)
+			return rc;
+		if (r->ok)
+			continue;
+		fc->refused++;
+		if (len + strlen(r->item.name) + 8 < sizeof(fc->detail))
+			len += (size_t)snprintf(fc->detail + len, sizeof(fc->detail) - len, "%s%s%s",
+			    len ? ", " : "", r->item.wildcard ? "*." : "", r->item.name);
+	}
+	if (fc->refused == 0)
+		return 0;
+	if ((rc = store_order_get(t, fc->order_id, &o)) != 0)
+		return rc;
+	if (o.status != REC_ORDER_READY)
+		return 0;
+	o.status = REC_ORDER_INVALID;
+	str_copy(o.error.type, sizeof(o.error.type), "caa");
+	snprintf(o.error.detail, sizeof(o.error.detail), "CAA re-checked at finalize forbids "
+	    "issuance for: %s", fc->detail);
+	return store_order_put(t, &o);
+}
+
+static void
+fin_caa_abort_cb(struct http_req *req, void *arg)
+{
+	struct fin_caa *fc = arg;
+
+	(void)req;
+	fc->req = NULL;
+	fc->f = NULL;
+}
+
+static void
+fin_caa_done(void *arg, const struct validate_caa_result *res, size_t n)
+{
+	struct fin_caa *fc = arg;
+	struct acme_subproblem sub[REC_IDENT_N];
+	char names[REC_IDENT_N][REC_IDENT_MAX + 3], top[REC_PROBLEM_DETAIL_MAX + 1];
+	size_t k = 0;
+	int rc;
+
+	fc->res = res;
+	fc->nres = n;
+	rc = store_write(acme_store(fc->a), fin_caa_store_fn, fc);
+	if (fc->req == NULL) {
+		log_info("acme: order %" PRIu64 ": CAA re-checked after the client left", fc->order_id);
+		goto out;
+	}
+	if (rc != 0) {
+		acme_problemf(fc->req, ACME_E_INTERNAL, "cannot keep the CAA re-check (%s)",
+		    err_str(rc));
+		goto out;
+	}
+	if (fc->refused == 0) {
+		fc->f->now = platform_wall_s();
+		fin_submit(fc->req, fc->f);
+		goto out;
+	}
+	for (size_t i = 0; i < n && k < REC_IDENT_N; i++) {
+		if (res[i].ok)
+			continue;
+		snprintf(names[k], sizeof(names[k]), "%s%s", res[i].item.wildcard ? "*." : "",
+		    res[i].item.name);
+		sub[k].code = strcmp(res[i].type, "dns") == 0 ? ACME_E_DNS : ACME_E_CAA;
+		sub[k].detail = res[i].detail;
+		sub[k].ident = names[k];
+		k++;
+	}
+	snprintf(top, sizeof(top), "CAA re-checked at finalize forbids issuance for: %s",
+	    fc->detail);
+	acme_problem_sub(fc->req, ACME_E_CAA, top, sub, k);
+out:
+	free(fc);
+}
+
+/* 0: nothing to re-check (go on); 1: the request waits for fin_caa_done; < 0: answered. */
+static int
+fin_caa_recheck(struct acme *a, struct http_req *req, struct fin *f)
+{
+	struct fin_caa *fc = calloc(1, sizeof(*fc));
+	int rc;
+
+	if (fc == NULL) {
+		acme_problem(req, ACME_E_INTERNAL, "out of memory");
+		return ERR_NOMEM;
+	}
+	fc->a = a;
+	fc->req = req;
+	fc->f = f;
+	fc->order_id = f->o.id;
+	fc->account_id = f->o.account_id;
+	fc->max_age = a->app->cfg->caa_max_age_s;
+	if ((rc = store_read(acme_store(a), fin_caa_load_fn, fc)) != 0) {
+		acme_problemf(req, ACME_E_INTERNAL, "cannot read the order's authorizations (%s)",
+		    err_str(rc));
+		goto fail;
+	}
+	if (fc->n == 0) {
+		free(fc);
+		return 0;
+	}
+	if (a->validator == NULL) {
+		acme_problem(req, ERR_AGAIN, "CAA cannot be re-checked: no resolver is configured");
+		rc = ERR_STATE;
+		goto fail;
+	}
+	if ((rc = validate_caa_all(a->validator, fc->items, fc->n, fin_caa_done, fc)) != 0) {
+		acme_problemf(req, ERR_AGAIN, "CAA cannot be re-checked now (%s)", err_str(rc));
+		goto fail;
+	}
+	log_info("acme: %s: order %" PRIu64 ": re-checking CAA of %zu identifier%s", req->peer,
+	    f->o.id, fc->n, fc->n == 1 ? "" : "s");
+	http_req_defer(req, fin_caa_abort_cb, fc);
+	return 1;
+fail:
+	free(fc);
+	return rc;
+}
+
 void
 acme_finalize_post(struct http_req *req, void *arg)
 {
@@ -168,9 +399,8 @@ acme_finalize_post(struct http_req *req, void *arg)
 	struct x509_csr *csr = arena_zalloc(&req->arena, sizeof(*csr));
 	unsigned char *der = arena_alloc(&req->arena, REC_CSR_MAX);
 	struct issuer_problem *prob = arena_zalloc(&req->arena, sizeof(*prob));
-	const char *names[REC_IDENT_N];
-	struct issuer_request rq;
 	char why[768], b64[REC_CSR_MAX * 2];
+	struct issuer_request *rq;
 	const char *bad;
 	size_t b64len = 0, derlen = 0;
 	int rc, t;
@@ -259,36 +489,27 @@ acme_finalize_post(struct http_req *req, void *arg)
 		return;
 	}
 	for (size_t i = 0; i < f->o.n_idents; i++)
-		names[i] = f->o.idents[i].value;
-	memset(&rq, 0, sizeof(rq));
-	rq.order_id = f->o.id;
-	rq.account_id = f->o.account_id;
-	rq.csr_der = der;
-	rq.csr_len = derlen;
-	rq.csr = csr;
-	rq.names = names;
-	rq.n_names = f->o.n_idents;
-	if (a->issuer->ops->check(a->issuer->ctx, &rq, prob) != 0) {
+		f->names[i] = f->o.idents[i].value;
+	rq = &f->req_rq;
+	rq->order_id = f->o.id;
+	rq->account_id = f->o.account_id;
+	rq->csr_der = der;
+	rq->csr_len = derlen;
+	rq->csr = csr;
+	rq->names = f->names;
+	rq->n_names = f->o.n_idents;
+	if (a->issuer->ops->check(a->issuer->ctx, rq, prob) != 0) {
 		acme_problem_typed(req, prob->type, ACME_E_BAD_CSR, prob->detail);
 		return;
 	}
 	f->csr = der;
 	f->csr_len = derlen;
-	f->rq = &rq;
-	f->submit = 1;
+	f->rq = rq;
 	if (acme_room(a, req) != 0)
 		return;
-	rc = store_write(acme_store(a), fin_fn, f);
-	if (rc != 0) {
-		acme_problemf(req, ACME_E_INTERNAL, "cannot hand the order to the issuer (%s)",
-		    err_str(rc));
+	if (fin_caa_recheck(a, req, f) != 0)
 		return;
-	}
-	log_info("acme: %s: order %" PRIu64 " finalized: %s (job %" PRIu64 ")", req->peer, f->o.id,
-	    rec_order_status_str(f->o.status), f->o.job_id);
-	if (a->issuer->ops->kick != NULL)
-		a->issuer->ops->kick(a->issuer->ctx);
-	acme_order_reply(a, req, &f->o);
+	fin_submit(req, f);
 }
 
 /* issuer_events.issued: inside the backend's transaction. */

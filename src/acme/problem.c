@@ -173,6 +173,61 @@ acme_problem_retry(struct http_req *req, int code, unsigned retry_after, const c
 }
 
 void
+acme_problem_sub(struct http_req *req, int code, const char *detail,
+    const struct acme_subproblem *sub, size_t n)
+{
+	const struct acme_problem_row *r = acme_problem_row(code);
+	size_t cap = 1024 + n * 1024;
+	char *body = arena_alloc(&req->arena, cap);
+	char urn[128];
+	struct json_w w;
+	int len;
+
+	if (body == NULL || n == 0) {
+		problem_send(req, r, 0, detail);
+		return;
+	}
+	if (detail == NULL || detail[0] == '\0')
+		detail = r->detail;
+	snprintf(urn, sizeof(urn), ACME_ERR_PREFIX "%s", r->type);
+	json_w_init(&w, body, cap);
+	json_w_obj_begin(&w);
+	json_w_key(&w, "type");
+	json_w_str(&w, urn);
+	json_w_key(&w, "detail");
+	json_w_str(&w, detail);
+	json_w_key(&w, "status");
+	json_w_int(&w, r->status);
+	json_w_key(&w, "subproblems");
+	json_w_arr_begin(&w);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(urn, sizeof(urn), ACME_ERR_PREFIX "%s", acme_problem_row(sub[i].code)->type);
+		json_w_obj_begin(&w);
+		json_w_key(&w, "type");
+		json_w_str(&w, urn);
+		json_w_key(&w, "detail");
+		json_w_strn(&w, sub[i].detail, strnlen(sub[i].detail, 900));
+		json_w_key(&w, "identifier");
+		json_w_obj_begin(&w);
+		json_w_key(&w, "type");
+		json_w_str(&w, "dns");
+		json_w_key(&w, "value");
+		json_w_str(&w, sub[i].ident);
+		json_w_obj_end(&w);
+		json_w_obj_end(&w);
+	}
+	json_w_arr_end(&w);
+	json_w_obj_end(&w);
+	if ((len = json_w_finish(&w)) < 0) {
+		problem_send(req, r, 0, detail);
+		return;
+	}
+	log_info("acme: %s: %s %s -> %d %s: %s (%zu subproblem%s)", req->peer, req->method_str,
+	    req->path, r->status, r->type, detail, n, n == 1 ? "" : "s");
+	http_reply(req, r->status, "application/problem+json", body, (size_t)len);
+}
+
+void
 acme_problem_typed(struct http_req *req, const char *type, int code, const char *detail)
 {
 	problem_send(req, acme_problem_row_typed(type, code), 0, detail);

@@ -92,6 +92,17 @@ void acme_problemf(struct http_req *req, int code, const char *fmt, ...)
  */
 void acme_problem_retry(struct http_req *req, int code, unsigned retry_after, const char *detail);
 
+/* One subproblem (RFC 8555 §6.7.1): its code's type, a detail, the DNS identifier it is about. */
+struct acme_subproblem {
+	int code;
+	const char *detail;
+	const char *ident;        /* the identifier's value ("*.x" for a wildcard) */
+};
+
+/* Like acme_problem, with subproblems sub[0..n) (n 0: none). */
+void acme_problem_sub(struct http_req *req, int code, const char *detail,
+    const struct acme_subproblem *sub, size_t n);
+
 /* Answer an issuer's problem (type, detail) by acme_problem_row_typed(type, code). */
 void acme_problem_typed(struct http_req *req, const char *type, int code, const char *detail);
 

@@ -31,6 +31,7 @@
 
 #define REC_VERSION 1           /* encoding version written by this build */
 #define REC_EAB_VERSION 2       /* rec_eab: 2 added max_accounts, expires, n_accounts */
+#define REC_AUTHZ_VERSION 2     /* rec_authz: 2 added the CAA check records (caa[]) */
 
 #define REC_SHA256_LEN 32
 #define REC_KID_MAX 64          /* EAB key id */
@@ -170,6 +171,26 @@ struct rec_chall {
 	struct rec_problem error;
 };
 
+/* One CAA check of an authorization's identifier (validate/caa.c). */
+#define REC_CAA_CHECKS_N 4      /* checks kept per authorization: the newest, oldest dropped */
+#define REC_CAA_RECORDS_MAX 320 /* = VALIDATE_CAA_RECORDS_MAX: the relevant set as text */
+enum rec_caa_result { REC_CAA_PERMITTED, REC_CAA_REFUSED, REC_CAA_FAILED, REC_CAA__MAX };
+enum rec_caa_when { REC_CAA_AT_VALIDATION, REC_CAA_AT_FINALIZE, REC_CAA_WHEN__MAX };
+
+struct rec_caa_check {
+	int64_t at;                             /* unix seconds */
+	uint8_t result;                         /* enum rec_caa_result (FAILED: lookup error) */
+	uint8_t when;                           /* enum rec_caa_when */
+	uint16_t lookups;                       /* DNS lookups the check made */
+	char name[REC_IDENT_MAX + 1];           /* the identifier checked */
+	char where[REC_IDENT_MAX + 1];          /* where the relevant set was; "" none */
+	char records[REC_CAA_RECORDS_MAX + 1];  /* that set as text; "" none */
+};
+
+/*
+ * An authorization. A version-1 record decodes with n_caa = 0 (its
+ * caa_checked, if any, is kept).
+ */
 struct rec_authz {
 	uint64_t id;
 	uint64_t account_id;
@@ -181,6 +202,8 @@ struct rec_authz {
 	struct rec_chall challs[REC_CHALL_N];
 	int64_t caa_checked;                    /* last CAA check that passed, 0 = never */
 	int64_t created;
+	size_t n_caa;
+	struct rec_caa_check caa[REC_CAA_CHECKS_N];  /* oldest first */
 };
 
 struct rec_cert {

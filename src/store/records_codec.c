@@ -6,7 +6,7 @@
 #include "util/err.h"
 
 _Static_assert(REC_IDENT_N <= 255 && REC_CONTACT_N <= 255 && REC_EAB_ALLOW_N <= 255 &&
-	       REC_CHALL_N <= 255, "counts are stored in one byte");
+	       REC_CHALL_N <= 255 && REC_CAA_CHECKS_N <= 255, "counts are stored in one byte");
 
 /* ---- status words ------------------------------------------------------------ */
 
@@ -329,7 +329,7 @@ rec_authz_encode(const struct rec_authz *a, void *buf, size_t cap, size_t *len)
 	struct rec_w w;
 
 	rec_w_init(&w, buf, cap);
-	rec_w_u8(&w, REC_VERSION);
+	rec_w_u8(&w, REC_AUTHZ_VERSION);
 	rec_w_u64(&w, a->id);
 	rec_w_u64(&w, a->account_id);
 	rec_w_ident(&w, &a->ident);
@@ -348,6 +348,18 @@ rec_authz_encode(const struct rec_authz *a, void *buf, size_t cap, size_t *len)
 	}
 	rec_w_i64(&w, a->caa_checked);
 	rec_w_i64(&w, a->created);
+	rec_w_count(&w, a->n_caa, REC_CAA_CHECKS_N);
+	for (size_t i = 0; i < a->n_caa && i < REC_CAA_CHECKS_N; i++) {
+		const struct rec_caa_check *k = &a->caa[i];
+
+		rec_w_i64(&w, k->at);
+		rec_w_enum(&w, k->result, REC_CAA__MAX);
+		rec_w_enum(&w, k->when, REC_CAA_WHEN__MAX);
+		rec_w_u16(&w, k->lookups);
+		rec_w_str(&w, k->name, sizeof(k->name));
+		rec_w_str(&w, k->where, sizeof(k->where));
+		rec_w_str(&w, k->records, sizeof(k->records));
+	}
 	return rec_w_finish(&w, len);
 }
 
@@ -355,10 +367,11 @@ int
 rec_authz_decode(struct rec_authz *a, const void *buf, size_t len)
 {
 	struct rec_r r;
+	uint8_t v = 0;
 
 	memset(a, 0, sizeof(*a));
 	rec_r_init(&r, buf, len);
-	rec_r_version(&r);
+	rec_r_version_max(&r, REC_AUTHZ_VERSION, &v);
 	rec_r_u64(&r, &a->id);
 	rec_r_u64(&r, &a->account_id);
 	rec_r_ident(&r, &a->ident);
@@ -377,6 +390,20 @@ rec_authz_decode(struct rec_authz *a, const void *buf, size_t len)
 	}
 	rec_r_i64(&r, &a->caa_checked);
 	rec_r_i64(&r, &a->created);
+	if (v >= 2) {
+		rec_r_count(&r, &a->n_caa, REC_CAA_CHECKS_N);
+		for (size_t i = 0; i < a->n_caa; i++) {
+			struct rec_caa_check *k = &a->caa[i];
+
+			rec_r_i64(&r, &k->at);
+			rec_r_enum(&r, &k->result, REC_CAA__MAX);
+			rec_r_enum(&r, &k->when, REC_CAA_WHEN__MAX);
+			rec_r_u16(&r, &k->lookups);
+			rec_r_str(&r, k->name, sizeof(k->name));
+			rec_r_str(&r, k->where, sizeof(k->where));
+			rec_r_str(&r, k->records, sizeof(k->records));
+		}
+	}
 	return rec_r_done(&r);
 }
 

@@ -15,7 +15,26 @@ struct tls_client {
 	br_ssl_session_parameters sess;   /* the last session, for resumption */
 	char sess_name[256];
 	int have_sess;
+	int insecure;                /* tls_client_new_insecure(): no certificate checks */
 };
+
+int
+tls_client_insecure(const struct tls_client *tc)
+{
+	return tc->insecure;
+}
+
+int
+tls_client_new_insecure(struct tls_client **out)
+{
+	struct tls_client *tc = calloc(1, sizeof(*tc));
+
+	if (tc == NULL)
+		return ERR_NOMEM;
+	tc->insecure = 1;
+	*out = tc;
+	return 0;
+}
 
 const br_ssl_session_parameters *
 tls_client_session(const struct tls_client *tc, const char *name)

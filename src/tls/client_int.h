@@ -17,4 +17,7 @@ const br_ssl_session_parameters *tls_client_session(const struct tls_client *tc,
 void tls_client_session_save(struct tls_client *tc, const char *name, const br_ssl_session_parameters *p);
 void tls_client_session_forget(struct tls_client *tc);
 
+/* 1 for a tls_client_new_insecure() context: the server's certificate is not checked. */
+int tls_client_insecure(const struct tls_client *tc);
+
 #endif

@@ -14,6 +14,7 @@
 #include "platform.h"
 #include "tls/capture.h"
 #include "tls/client_int.h"
+#include "tls/noverify.h"
 #include "tls/server_int.h"
 #include "tls/tls.h"
 #include "util/err.h"
@@ -47,7 +48,10 @@ struct tls_conn_srv_auth {
 struct tls_conn_cli {
 	struct tls_conn h;
 	br_ssl_client_context cc;
-	br_x509_minimal_context xc;
+	union {                      /* one X.509 engine per connection */
+		br_x509_minimal_context xc;
+		struct x509_noverify nv;   /* tls_client_new_insecure() clients only */
+	};
 	unsigned char buf[BR_SSL_BUFSIZE_MONO];
 };
 
@@ -116,6 +120,10 @@ tls_conn_new_client(struct tls_conn **out, struct tls_client *tc, const char *se
 
 	memset(&c->h, 0, sizeof(c->h));
 	tls_client_setup_conn(tc, &c->cc, &c->xc, c->buf, sizeof(c->buf));
+	if (tls_client_insecure(tc)) {
+		tls_noverify_init(&c->nv);
+		br_ssl_engine_set_x509(&c->cc.eng, &c->nv.vtable);
+	}
 	c->h.eng = &c->cc.eng;
 	c->h.client = tc;
 	if (server_name != NULL && strlen(server_name) < sizeof(c->h.name))

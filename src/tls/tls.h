@@ -57,6 +57,14 @@ int tls_client_new(struct tls_client **out, const char *ca_pem_path, const char 
     const char *key_path);
 void tls_client_free(struct tls_client *tc);
 
+/*
+ * A client context that accepts any server certificate (no trust anchors, no
+ * name check, no client certificate): only where the certificate proves
+ * nothing by design, as for http-01 redirects to https (RFC 8555 §8.3). The
+ * server's key is still taken from its certificate for the handshake.
+ */
+int tls_client_new_insecure(struct tls_client **out);
+
 /* A server-side connection; reset and ready for the ClientHello. */
 int tls_conn_new_server(struct tls_conn **out, struct tls_server *ts);
 

@@ -11,7 +11,7 @@
 #include "util/err.h"
 #include "util/str.h"
 
-enum cfg_type { CT_STR, CT_INT, CT_BOOL, CT_LISTEN, CT_RESOLVER, CT_UPKI_CONNECT };
+enum cfg_type { CT_STR, CT_INT, CT_BOOL, CT_LISTEN, CT_RESOLVER, CT_UPKI_CONNECT, CT_NETS };
 
 struct cfg_key {
 	const char *name;
@@ -20,6 +20,8 @@ struct cfg_key {
 	size_t size;        /* CT_STR: buffer size */
 	long min, max;      /* CT_INT */
 };
+
+#define CONFIG_LINE_MAX_VALUE 1024
 
 #define STR(k, f) { k, CT_STR, offsetof(struct config, f), sizeof(((struct config *)0)->f), 0, 0 }
 #define INT(k, f, lo, hi) { k, CT_INT, offsetof(struct config, f), 0, lo, hi }
@@ -75,6 +77,12 @@ static const struct cfg_key cfg_keys[] = {
 	INT("limit_failed_validations_per_day", limit_failed_validations_per_day, 0, 1000000),
 	/* httpd */
 	INT("http_max_conns_per_addr", http_max_conns_per_addr, 1, 65536),
+	/* CAA */
+	STR("caa_identities", caa_identities),
+	INT("caa_max_age", caa_max_age_s, 0, 28800),
+	/* validation address filter (validate/netfilter.c) */
+	{ "validation_deny_nets", CT_NETS, offsetof(struct config, validation_deny_nets), 0, 0, 0 },
+	{ "validation_allow_nets", CT_NETS, offsetof(struct config, validation_allow_nets), 0, 0, 0 },
 	/* dns-01 and wildcards */
 	BOOL("upki_wildcards", upki_wildcards),
 };
@@ -109,6 +117,8 @@ config_defaults(struct config *cfg)
 	cfg->sweep_interval_s = 60;
 	cfg->limit_orders_per_hour = 300;
 	cfg->limit_failed_validations_per_day = 20;
+	snprintf(cfg->caa_identities, sizeof(cfg->caa_identities), "secomtrust.net");
+	cfg->caa_max_age_s = CONFIG_ACME_CAA_MAX_AGE_S;
 }
 
 int
@@ -173,6 +183,85 @@ config_parse_addr(struct config_addr *out, const char *s, int defport)
 		snprintf(out->text, sizeof(out->text), "[%s]:%ld", host, p);
 	else
 		snprintf(out->text, sizeof(out->text), "%s:%ld", host, p);
+	return 0;
+}
+
+/* One "addr[/len]" into net: 0 or ERR_MALFORMED with why set. */
+static int
+parse_net(struct config_net *net, const char *tok, char *why, size_t whysz)
+{
+	char host[48];
+	const char *slash = strchr(tok, '/');
+	size_t hlen = slash ? (size_t)(slash - tok) : strlen(tok);
+	unsigned bits, max;
+	long p;
+	char *end;
+	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	memset(net, 0, sizeof(*net));
+	if (hlen == 0 || hlen >= sizeof(host))
+		goto bad;
+	memcpy(host, tok, hlen);
+	host[hlen] = '\0';
+	if (inet_pton(AF_INET, host, net->addr) == 1)
+		net->family = AF_INET;
+	else if (inet_pton(AF_INET6, host, net->addr) == 1)
+		net->family = AF_INET6;
+	else
+		goto bad;
+	max = net->family == AF_INET ? 32 : 128;
+	bits = max;
+	if (slash != NULL) {
+		errno = 0;
+		p = strtol(slash + 1, &end, 10);
+		if (errno || end == slash + 1 || *end != '\0' || p < 0 || p > (long)max ||
+		    !isdigit((unsigned char)slash[1]))
+			goto bad;
+		bits = (unsigned)p;
+	}
+	for (unsigned i = bits; i < max; i++) {
+		if (net->addr[i / 8] & (0x80u >> (i % 8))) {
+			snprintf(why, whysz, "'%s' has bits set past its prefix length", tok);
+			return ERR_MALFORMED;
+		}
+	}
+	if (net->family == AF_INET6 && bits >= 96 && memcmp(net->addr, mapped, 12) == 0) {
+		memmove(net->addr, net->addr + 12, 4);
+		memset(net->addr + 4, 0, 12);
+		net->family = AF_INET;
+		bits -= 96;
+	}
+	net->prefix = bits;
+	return 0;
+bad:
+	snprintf(why, whysz, "'%s' is not a numeric network (a.b.c.d/len or v6addr/len)", tok);
+	return ERR_MALFORMED;
+}
+
+int
+config_parse_nets(struct config_nets *out, const char *s, char *why, size_t whysz)
+{
+	struct config_nets nets;
+	char tmp[CONFIG_LINE_MAX_VALUE];
+	char *save = NULL, *tok;
+	int rc;
+
+	memset(&nets, 0, sizeof(nets));
+	if (strlen(s) >= sizeof(tmp)) {
+		snprintf(why, whysz, "list too long");
+		return ERR_TOOBIG;
+	}
+	strcpy(tmp, s);
+	for (tok = strtok_r(tmp, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		if (nets.n == CONFIG_MAX_NETS) {
+			snprintf(why, whysz, "at most %d networks", CONFIG_MAX_NETS);
+			return ERR_TOOBIG;
+		}
+		if ((rc = parse_net(&nets.v[nets.n], tok, why, whysz)) != 0)
+			return rc;
+		nets.n++;
+	}
+	*out = nets;
 	return 0;
 }
 
@@ -278,6 +367,13 @@ apply(struct config *cfg, const char *key, const char *value, char *why, size_t 
 			return ERR_CONFIG;
 		}
 		cfg->has_upki_connect = 1;
+		return 0;
+	case CT_NETS:
+		if (config_parse_nets((struct config_nets *)((char *)cfg + k->off), value, why, whysz) != 0) {
+			size_t n = strlen(why);
+			snprintf(why + n, whysz - n, " (in %s)", key);
+			return ERR_CONFIG;
+		}
 		return 0;
 	}
 	return ERR_CONFIG;

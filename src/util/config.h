@@ -21,6 +21,20 @@ struct config_addr {
 	char text[80];          /* as written, e.g. "127.0.0.1:14000", "[::1]:14000" */
 };
 
+/* One IPv4 or IPv6 network in CIDR form (validation_deny_nets / _allow_nets). */
+struct config_net {
+	int family;                 /* AF_INET or AF_INET6 */
+	unsigned prefix;            /* 0..32 or 0..128 */
+	unsigned char addr[16];     /* network address, host bits zero; IPv4 in addr[0..4) */
+};
+
+#define CONFIG_MAX_NETS 16
+
+struct config_nets {
+	struct config_net v[CONFIG_MAX_NETS];
+	int n;
+};
+
 struct config {
 	/* ACME listener(s) and the public URL clients use. */
 	struct config_addr listen[CONFIG_MAX_LISTEN];
@@ -82,6 +96,14 @@ struct config {
 	int limit_failed_validations_per_day; /* then no orders or challenges that day; 0: off */
 	/* httpd: connections one client address may hold on the ACME listener. */
 	int http_max_conns_per_addr;
+	/* CAA (validate/caa.c): issuer domains that count as ours; re-check age at finalize. */
+	char caa_identities[CONFIG_STR_MAX];
+	int caa_max_age_s;
+
+	/* Validation address filter (validate/netfilter.c): nets denied on top of the
+	 * built-in ones, and nets allowed although denied (never the own listeners). */
+	struct config_nets validation_deny_nets;
+	struct config_nets validation_allow_nets;
 	/* Wildcard identifiers ("*.x", dns-01 only, never first) accepted and sent to UPKI. */
 	int upki_wildcards;
 };
@@ -114,5 +136,14 @@ int config_finish(struct config *cfg, char *err, size_t errsz);
  * 0 or ERR_MALFORMED.
  */
 int config_parse_addr(struct config_addr *out, const char *s, int defport);
+
+/*
+ * Parse a list of numeric networks "a.b.c.d/len, v6/len" (comma or space
+ * separated; a bare address is a host: /32 or /128) into out (replacing it; ""
+ * gives an empty list). Host bits must be zero; an IPv4-mapped IPv6 net
+ * (::ffff:a.b.c.d/96+n) is stored as the IPv4 net. 0 or ERR_MALFORMED /
+ * ERR_TOOBIG (more than CONFIG_MAX_NETS) with the reason in why.
+ */
+int config_parse_nets(struct config_nets *out, const char *s, char *why, size_t whysz);
 
 #endif

@@ -28,12 +28,73 @@ void validator_free(struct validator *v);
 
 /*
  * http-01: GET http://name:port/.well-known/acme-challenge/<token> at every
- * address of name (A then AAAA), bounded body, bounded redirects, a few
- * retries for connection errors; the body (trailing white space trimmed) must
- * equal keyauth. cb is called exactly once, never from inside this call.
+ * address of name (A then AAAA) that the address filter allows (loopback,
+ * link-local, multicast, unspecified, validation_deny_nets and the gateway's
+ * own listeners are never contacted unless validation_allow_nets opens a net),
+ * bounded body, at most 10 redirects (http or https, ports 80/443 or
+ * http01_port, each hop's addresses filtered again, https without certificate
+ * checks), a few retries for connection errors (none when every address is
+ * denied); the body (trailing white space trimmed) must equal keyauth. A
+ * failure's detail names the URL, the address and the HTTP status, and quotes
+ * at most 32 sanitized body bytes. cb is called exactly once, never from
+ * inside this call.
  */
 int validate_http01(struct validator *v, const char *name, const char *token,
     const char *keyauth, validate_cb cb, void *arg);
+
+/*
+ * CAA (RFC 8659, RFC 8657; the rules implemented: validate/caa_parse.h).
+ * One item is one identifier, checked by its own climb of lookups; the item
+ * is copied into its result, so a result always names what it is about.
+ */
+#define VALIDATE_CAA_RECORDS_MAX 320    /* text of the relevant record set */
+
+struct validate_caa_item {
+	char name[254];          /* the identifier ("*." prefix allowed: wildcard) */
+	int wildcard;            /* the certificate name is "*." + name */
+	char method[16];         /* challenge type that validated it: "http-01", ... */
+	char account_uri[256];   /* the account's URL, for accounturi */
+	unsigned long long tag;  /* the caller's (an authorization id): copied untouched */
+};
+
+struct validate_caa_result {
+	struct validate_caa_item item;   /* the item this result is about */
+	int ok;                          /* 1: issuance permitted */
+	int failed;                      /* !ok because a lookup failed (not a refusal) */
+	char type[16];                   /* when !ok: "caa" (refused) or "dns" (lookup failed) */
+	char detail[512];                /* names the identifier, the record set and the rule */
+	char where[254];                 /* where the relevant set was found; "" none */
+	char records[VALIDATE_CAA_RECORDS_MAX + 1];
+	unsigned lookups;                /* DNS lookups this check made */
+};
+
+typedef void (*validate_caa_cb)(void *arg, const struct validate_caa_result *res);
+typedef void (*validate_caa_all_cb)(void *arg, const struct validate_caa_result *res, size_t n);
+
+/*
+ * Check one identifier: cb exactly once, never from inside this call (unless
+ * the validator is freed first: then never). Returns 0, ERR_MALFORMED (bad
+ * name), ERR_STATE (no resolver), ERR_TOOBIG (too many checks running),
+ * ERR_NOMEM.
+ */
+int validate_caa(struct validator *v, const struct validate_caa_item *it, validate_caa_cb cb,
+    void *arg);
+
+/*
+ * Check n items (1..VALIDATE_CAA_ALL_MAX), each by its own lookups, at the
+ * same time; cb once with all n results (in any order: match them by their
+ * item, never by position). An item that cannot start has a failed result.
+ * Returns as validate_caa() when no item could start.
+ */
+#define VALIDATE_CAA_ALL_MAX 128
+int validate_caa_all(struct validator *v, const struct validate_caa_item *items, size_t n,
+    validate_caa_all_cb cb, void *arg);
+
+/*
+ * The issuer names of cfg's caa_identities, lower case, for the directory's
+ * caaIdentities: at most max into names; the count (0 if the setting is bad).
+ */
+size_t validate_caa_identities(const struct config *cfg, char (*names)[254], size_t max);
 
 /*
  * dns-01 (RFC 8555 §8.4): look up TXT at "_acme-challenge.<name>" through the

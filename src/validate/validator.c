@@ -22,10 +22,16 @@ validator_new(struct validator **out, struct event_base *base, const struct conf
 		return ERR_NOMEM;
 	v->base = base;
 	v->http01_port = cfg->http01_port;
+	if ((rc = caa_issuers_new(v, cfg)) != 0) {
+		free(v);
+		return rc;
+	}
+	netfilter_setup(v, cfg);
 	if (cfg->has_resolver) {
 		rc = resolver_new(&v->res, base, (const struct sockaddr *)&cfg->resolver.ss,
 		    cfg->resolver.len, 2000, 2);
 		if (rc != 0) {
+			free(v->caa_issuers);
 			free(v);
 			return rc;
 		}
@@ -42,6 +48,8 @@ validator_free(struct validator *v)
 	if (v == NULL)
 		return;
 	http01_cancel_all(v);
+	caa_cancel_all(v);
+	free(v->caa_issuers);
 	dns01_cancel_all(v);
 	resolver_free(v->res);
 	free(v);

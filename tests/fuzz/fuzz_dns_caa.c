@@ -6,6 +6,11 @@
  * Properties: only the documented codes; counting and filling agree; results
  * stay inside their limits and are NUL-terminated; a normalised name is
  * lower-case, as long as the input, and normalises to itself.
+ * The CAA records parsed are then judged (caa_parse.c) as a plain and as a
+ * wildcard name, by two methods: only 0 / ERR_DENIED, a refusal always says
+ * why, the record text stays in its buffer; each value is parsed as an issue
+ * value (spans inside the value); the input is also climbed as a name (one
+ * label per step, bounded) and parsed as caa_identities.
  */
 #include <netinet/in.h>
 #include <stddef.h>
@@ -14,6 +19,7 @@
 #include <string.h>
 
 #include "util/err.h"
+#include "validate/caa_parse.h"
 #include "validate/resolver.h"
 #include "validate/resolver_parse.h"
 
@@ -32,6 +38,8 @@ check_rc(int rc, int n)
 		abort();
 }
 
+static void fuzz_caa_policy(int n);
+
 static void
 fuzz_caa(const uint8_t *m, size_t len)
 {
@@ -49,6 +57,79 @@ fuzz_caa(const uint8_t *m, size_t len)
 			abort();
 	}
 	if (rc2 == 0 && n2 > 0 && resolver_reply_caa(m, len, caa, n2 - 1, &n3) != ERR_TOOBIG)
+		abort();
+	if (rc2 == 0 && n2 > 0 && resolver_reply_caa(m, len, caa, RESOLVER_MAX_CAA, &n3) == 0)
+		fuzz_caa_policy(n3);
+}
+
+static int
+span_inside(const struct caa_span *sp, const struct resolver_caa *r)
+{
+	return sp->len == 0 || (sp->p >= r->value && sp->p + sp->len <= r->value + r->value_len);
+}
+
+/* Judge the records parsed from the reply. */
+static void
+fuzz_caa_policy(int n)
+{
+	static struct caa_issuers is;
+	static int ready;
+	char why[300], text[64];
+	struct caa_issue iv;
+
+	if (!ready) {
+		if (caa_issuers_parse(&is, "secomtrust.net, ca.example", NULL, 0) != 0)
+			abort();
+		ready = 1;
+	}
+	for (int w = 0; w < 2; w++) {
+		struct caa_request rq = { &is, w, "https://127.0.0.1/acme/acct/1",
+					  w ? "dns-01" : "http-01" };
+		int rc;
+
+		why[0] = '\0';
+		rc = caa_rrset_eval(&rq, caa, n, why, sizeof(why));
+		if (rc != 0 && rc != ERR_DENIED)
+			abort();
+		if (rc == ERR_DENIED && (why[0] == '\0' || strlen(why) >= sizeof(why)))
+			abort();
+	}
+	caa_records_text(caa, n, text, sizeof(text));
+	if (strlen(text) >= sizeof(text))
+		abort();
+	for (int i = 0; i < n; i++) {
+		int rc = caa_issue_parse(caa[i].value, caa[i].value_len, &iv);
+
+		if (rc != 0 && rc != ERR_MALFORMED)
+			abort();
+		if (rc == 0 && (!span_inside(&iv.domain, &caa[i]) ||
+		    (iv.has_accounturi && !span_inside(&iv.accounturi, &caa[i])) ||
+		    (iv.has_methods && !span_inside(&iv.methods, &caa[i]))))
+			abort();
+	}
+}
+
+/* The input as a name to climb and as a caa_identities setting. */
+static void
+fuzz_climb(const uint8_t *data, size_t size)
+{
+	char in[300];
+	struct caa_climb c;
+	struct caa_issuers is;
+	size_t l = size < sizeof(in) - 1 ? size : sizeof(in) - 1;
+	int wild = 0, r, steps = 0;
+
+	memcpy(in, data, l);
+	in[l] = '\0';
+	if (caa_issuers_parse(&is, in, NULL, 0) == 0 && (is.n == 0 || is.n > CAA_ISSUERS_MAX))
+		abort();
+	if (caa_climb_init(&c, in, &wild) != 0)
+		return;
+	while ((r = caa_climb_step(&c, 0, 0)) == CAA_CLIMB_QUERY) {
+		if (++steps > CAA_CLIMB_MAX || caa_climb_name(&c)[0] == '\0')
+			abort();
+	}
+	if (r != CAA_CLIMB_NONE || strchr(caa_climb_name(&c), '.') != NULL)
 		abort();
 }
 
@@ -142,5 +223,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_txt(m, len);
 	fuzz_addrs(m, len);
 	fuzz_name(data, size);
+	fuzz_climb(data, size);
 	return 0;
 }

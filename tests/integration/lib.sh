@@ -79,21 +79,24 @@ finish() {
 }
 
 # stack_start [sim serve options...]: the UPKI simulator, a DNS server that
-# answers every name with 127.0.0.1, and the gateway configured for both.
+# answers every name with 127.0.0.1 (unless STACK_DNS_PORT names the test's
+# own, already running), and the gateway configured for both.
 # Sets GW_PORT URL CA SIMDIR HTTP01_PORT EAB_KID EAB_HMAC and PID_gw/PID_sim/PID_dns,
-# and DNS_PORT / DNS_MGMT (the DNS server and its management API: /set-txt ...).
+# and DNS_PORT / DNS_MGMT (the DNS server and its management API: /set-txt ...;
+# DNS_MGMT is empty with STACK_DNS_PORT).
 # Extra gateway config lines can be put in $T/gw.extra before calling.
 stack_start() {
 	local simport dnsport
 	SIMDIR=$T/sim
 	[ -f "$SIMDIR/sim.conf" ] || "$SIM" init "$SIMDIR" --institution-o "Example University" \
 		--st Aichi --l Nagoya --domains example.ac.jp >/dev/null || return 1
-	simport=$(free_port); dnsport=$(free_port); GW_PORT=$(free_port); HTTP01_PORT=$(free_port)
+	simport=$(free_port); dnsport=${STACK_DNS_PORT:-$(free_port)}; GW_PORT=$(free_port); HTTP01_PORT=$(free_port)
 	SIM_PUBPORT=$(free_port)
 	start_bg sim "$SIM" serve "$SIMDIR" --listen "127.0.0.1:$simport" --public-listen "127.0.0.1:$SIM_PUBPORT" "$@"
-	DNS_PORT=$dnsport; DNS_MGMT=$(free_port)
-	start_bg dns pebble-challtestsrv -defaultIPv6 "" -defaultIPv4 127.0.0.1 -dns01 "127.0.0.1:$dnsport" \
-		-http01 "" -https01 "" -tlsalpn01 "" -management "127.0.0.1:$DNS_MGMT"
+	DNS_PORT=$dnsport; DNS_MGMT=""
+	# STACK_DNS_PORT: the test runs its own DNS server there (t_acme_caa.sh)
+	[ -n "${STACK_DNS_PORT:-}" ] || { DNS_MGMT=$(free_port); start_bg dns pebble-challtestsrv -defaultIPv6 "" -defaultIPv4 127.0.0.1 -dns01 "127.0.0.1:$dnsport" \
+		-http01 "" -https01 "" -tlsalpn01 "" -management "127.0.0.1:$DNS_MGMT"; }
 	cat "$SIMDIR/chain-rsa.pem" "$SIMDIR/chain-ecc.pem" >"$T/upki-chain.pem"
 	cat >"$T/gw.conf" <<CONF
 listen = 127.0.0.1:$GW_PORT
@@ -101,6 +104,7 @@ data_dir = $T/var
 log_level = 3
 resolver = 127.0.0.1:$dnsport
 http01_port = $HTTP01_PORT
+validation_allow_nets = 127.0.0.0/8
 upki_url = https://localhost:$simport/upki-odcert/
 upki_connect = 127.0.0.1:$simport
 upki_ca = $SIMDIR/web-ca.pem
@@ -125,6 +129,34 @@ CONF
 	gateway_start gw "$T/gw.conf" || return 1
 	URL=https://127.0.0.1:$GW_PORT
 	CA=$T/var/tls/ca.pem
+}
+
+# The UPKI tests that run the simulator without the rest of the stack set
+# D (its directory), PORT (its RA listener) and SIMURL (its public listener).
+# sim_get PATH / sim_post PATH BODY: its control API; jget EXPR: EXPR of the
+# JSON on stdin (d), printed; sim_apps CN: applications made for CN (not
+# revocations).
+sim_get() { curl -sS --cacert "$D/web-ca.pem" "$SIMURL$1"; }
+sim_post() { curl -sS --cacert "$D/web-ca.pem" -d "$2" "$SIMURL$1"; }
+jget() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
+sim_apps() { sim_get /_sim/state | jget "len([a for a in d['apps'] if a['dn'].startswith('CN=$1,') and a['type']!=3])"; }
+
+# sim_gw_conf CHAIN: the gateway's UPKI lines for that simulator, with CHAIN
+# as upki_chain and Example University's institution record.
+sim_gw_conf() {
+	cat <<CONF
+upki_url = https://127.0.0.1:$PORT/upki-odcert
+upki_ca = $D/web-ca.pem
+upki_client_cert = $D/ra.pem
+upki_client_key = $D/ra-key.pem
+upki_chain = $1
+upki_org = Example University
+upki_state = Aichi
+upki_locality = Nagoya
+upki_admin_name = Yamada Taro
+upki_admin_dept = ICT Center
+upki_admin_email = taro@example.ac.jp
+CONF
 }
 
 # sim_state: the simulator's counters (JSON) from its public listener.

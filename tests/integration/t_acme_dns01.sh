@@ -48,7 +48,8 @@ def run(tag, names, txt=None):
 
 run("good", ["d1.example.ac.jp"])
 run("several", ["d2.example.ac.jp"], lambda n, right: ["v=spf1 -all", right, "x" * 200])
-run("wrong", ["d3.example.ac.jp"], lambda n, right: ["wrong-\"value\"", right[:-1] + "A"])
+run("wrong", ["d3.example.ac.jp"],
+    lambda n, right: ["wrong-\"value\"", right[:-1] + ("B" if right[-1] == "A" else "A")])
 run("notxt", ["d4.example.ac.jp"], lambda n, right: None)
 dns.set_servfail("_acme-challenge.d5.example.ac.jp")
 run("servfail", ["d5.example.ac.jp"], lambda n, right: None)

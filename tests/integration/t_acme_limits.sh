@@ -16,6 +16,7 @@ data_dir = $T/var
 log_level = 3
 resolver = 127.0.0.1:$DNSPORT
 http01_port = $H01
+validation_allow_nets = 127.0.0.0/8
 eab_required = no
 limit_orders_per_hour = 3
 limit_failed_validations_per_day = 2

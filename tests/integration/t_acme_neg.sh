@@ -22,6 +22,7 @@ data_dir = $T/var
 log_level = 3
 resolver = 127.0.0.1:$DNSPORT
 http01_port = $H01
+validation_allow_nets = 127.0.0.0/8
 eab_required = yes
 CONF
 

@@ -38,7 +38,7 @@ check "init refuses an existing directory" test "$rc" -ne 0
 # --- serve ------------------------------------------------------------------------
 start_sim() {
 	start_bg "$1" "$SIM" serve "$D" --listen "127.0.0.1:$PORT" --public-listen "127.0.0.1:$PUB" \
-		--time-scale 0.01 --rate-limit-seconds 2 --delay-min 250 --delay-max 350
+		--time-scale 0.01 --rate-limit-seconds 600 --delay-min 250 --delay-max 350
 	wait_port "$PORT" 10 && wait_port "$PUB" 10
 }
 check "sim starts" start_sim sim1
@@ -162,7 +162,7 @@ check "key of the leaf is the CSR's" test "$(openssl x509 -in "$T/leaf.pem" -noo
 
 # --- rate limit -------------------------------------------------------------------
 busy=$(curl -sS -b "$JAR" "${RA[@]}" "$LRA/syomeiDL_S.do" | iconv -f EUC-JP -t UTF-8)
-check_match "second bulk download within 2 s: busy page" "只今混み合っております。しばらく時間をおいてから再度実行してください。" "$busy"
+check_match "second bulk download within the rate limit: busy page" "只今混み合っております。しばらく時間をおいてから再度実行してください。" "$busy"
 st=$(state)
 check_eq "rate_limited counted" 1 "$(echo "$st" | jget 'd["rate_limited"]')"
 check_eq "bulk_downloads counted" 1 "$(echo "$st" | jget 'd["bulk_downloads"]')"

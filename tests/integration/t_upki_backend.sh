@@ -22,15 +22,12 @@ start_sim() {   # start_sim NAME [serve options]
 		--time-scale 0.01 --rate-limit-seconds 1 --delay-min 100 --delay-max 300 "$@"
 	wait_port "$PORT" 10 && wait_port "$PUB" 10
 }
-state() { curl -sS --cacert "$D/web-ca.pem" "$SIMURL/_sim/state"; }
-jget() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
-fault() { curl -sS -o /dev/null --cacert "$D/web-ca.pem" -d "$1" "$SIMURL/_sim/fault"; }
+fault() { sim_post /_sim/fault "$1" >/dev/null; }
 csr() {   # csr NAME CN [openssl req options]: RSA 2048 key and CSR with the institution's DN
 	local name=$1 cn=$2; shift 2
 	openssl req -new -newkey rsa:2048 -nodes -keyout "$T/$name.key" -out "$T/$name.csr" \
 		-subj "$SUBJ_TAIL/CN=$cn" "$@" 2>/dev/null
 }
-apps_for() { state | jget "len([a for a in d['apps'] if a['dn'].startswith('CN=$1,') and a['type']!=3])"; }
 
 conf() {   # conf FILE DATADIR [extra lines]
 	local f=$1 data=$2; shift 2
@@ -38,17 +35,7 @@ conf() {   # conf FILE DATADIR [extra lines]
 listen = 127.0.0.1:$(free_port)
 data_dir = $data
 log_level = 2
-upki_url = https://127.0.0.1:$PORT/upki-odcert
-upki_ca = $D/web-ca.pem
-upki_client_cert = $D/ra.pem
-upki_client_key = $D/ra-key.pem
-upki_chain = $T/chains.pem
-upki_org = Example University
-upki_state = Aichi
-upki_locality = Nagoya
-upki_admin_name = Yamada Taro
-upki_admin_dept = ICT Center
-upki_admin_email = taro@example.ac.jp
+$(sim_gw_conf "$T/chains.pem")
 upki_server_software = nginx 1.24
 upki_poll_interval = 1
 upki_expected_delay = 2
@@ -87,7 +74,7 @@ cp "$D/ra-key.pem" "$T/loose-key.pem"; chmod 644 "$T/loose-key.pem"
 sed "s#$D/ra-key.pem#$T/loose-key.pem#" "$T/gw.conf" >"$T/loose.conf"
 out=$("$BIN" -c "$T/loose.conf" upki-test 2>&1)
 check_match "a group-readable RA key is refused" "mode 0600" "$out"
-check_eq "no download was refused by the rate limit so far" 0 "$(state | jget 'd["rate_limited"]')"
+check_eq "no download was refused by the rate limit so far" 0 "$(sim_get /_sim/state | jget 'd["rate_limited"]')"
 
 # --- issuance, chain, join, renewal --------------------------------------------------
 csr www www.example.ac.jp
@@ -111,16 +98,16 @@ check "the issued key is the CSR's" test "$(openssl x509 -in "$T/out/order-1.pem
 out=$(sub --wait 30 "$T/www.csr" 2>/dev/null)
 check_match "the same CSR again joins the issued job" "order 2: www.example.ac.jp .*already issued" "$out"
 check_match "... and gets the same certificate" "order 2: valid serial $SERIAL1" "$out"
-check_eq "UPKI saw one application for it" 1 "$(apps_for www.example.ac.jp)"
+check_eq "UPKI saw one application for it" 1 "$(sim_apps www.example.ac.jp)"
 csr www2 www.example.ac.jp
 out=$(sub --wait 60 "$T/www2.csr" 2>"$T/renew.log")
 check_match "a new key for the same DN is issued" "order 3: valid serial" "$out"
 check_match "... as a renewal (更新) of the old serial" "renewal of CN=www.example.ac.jp.* serial $SERIAL1" \
 	"$(cat "$T/renew.log")"
 check_eq "sim: a type 2 application naming the old serial" "2 $SERIAL1" \
-	"$(state | jget "' '.join([str(a['type'])+' '+a['ref_serial'] for a in d['apps'] if a['type']==2])")"
+	"$(sim_get /_sim/state | jget "' '.join([str(a['type'])+' '+a['ref_serial'] for a in d['apps'] if a['type']==2])")"
 check_eq "sim: the old certificate is 更新済み (6)" 6 \
-	"$(state | jget "[a for a in d['apps'] if a['serial']=='$SERIAL1'][0]['state']")"
+	"$(sim_get /_sim/state | jget "[a for a in d['apps'] if a['serial']=='$SERIAL1'][0]['state']")"
 
 # A gateway that never saw the DN (fresh store): UPKI's 212 leads to a renewal.
 conf "$T/gw2.conf" "$T/var2"
@@ -135,24 +122,24 @@ csr crash crash.example.ac.jp
 out=$(UPKI_TEST_CRASH_AFTER_UPLOAD=1 sub --wait 30 "$T/crash.csr" 2>"$T/crash1.log"); rc=$?
 check_eq "the gateway dies after the upload (exit 137)" 137 "$rc"
 check_match "... after UPKI accepted it" "exiting after the upload \(success\)" "$(cat "$T/crash1.log")"
-check_eq "UPKI has the application" 1 "$(apps_for crash.example.ac.jp)"
+check_eq "UPKI has the application" 1 "$(sim_apps crash.example.ac.jp)"
 out=$(sub --wait 60 2>"$T/crash2.log"); rc=$?
 check_eq "after restart the job completes (exit 0)" 0 "$rc"
 check_match "... the order is valid" "order [0-9]+: valid serial" "$out"
 check_match "... found through the bulk TSV, no second upload" "uploads: 0" "$out"
-check_eq "exactly one application at UPKI" 1 "$(apps_for crash.example.ac.jp)"
+check_eq "exactly one application at UPKI" 1 "$(sim_apps crash.example.ac.jp)"
 check_eq "exactly one certificate issued for it" 1 \
-	"$(state | jget "len([a for a in d['apps'] if a['dn'].startswith('CN=crash.example.ac.jp,') and a['serial']])")"
+	"$(sim_get /_sim/state | jget "len([a for a in d['apps'] if a['dn'].startswith('CN=crash.example.ac.jp,') and a['serial']])")"
 
 # --- crash before the upload: the marker is there, UPKI never saw it -----------------------
 csr crashb crashb.example.ac.jp
 UPKI_TEST_CRASH_BEFORE_UPLOAD=1 sub --wait 30 "$T/crashb.csr" >/dev/null 2>&1; rc=$?
 check_eq "the gateway dies before the upload (exit 137)" 137 "$rc"
-check_eq "UPKI has no application" 0 "$(apps_for crashb.example.ac.jp)"
+check_eq "UPKI has no application" 0 "$(sim_apps crashb.example.ac.jp)"
 out=$(sub --wait 60 2>"$T/crashb.log"); rc=$?
 check_eq "after restart and the grace period the job completes" 0 "$rc"
 check_match "... uploaded again once" "no trace of its upload.*uploading again" "$(cat "$T/crashb.log")"
-check_eq "exactly one application at UPKI" 1 "$(apps_for crashb.example.ac.jp)"
+check_eq "exactly one application at UPKI" 1 "$(sim_apps crashb.example.ac.jp)"
 
 # --- faults: each job ends issued or rejected with a clear error, never stuck --------------
 for m in 5xx reset maintenance session_loss rate_limit_breach truncated_tsv bad_row wrong_encoding; do
@@ -161,7 +148,7 @@ for m in 5xx reset maintenance session_loss rate_limit_breach truncated_tsv bad_
 	fault "{\"mode\":\"$m\",\"count\":2}"
 	out=$(sub --wait 90 "$T/f-$m.csr" 2>"$T/f-$m.log"); rc=$?
 	check_eq "fault $m (x2) survived: issued" 0 "$rc"
-	check_eq "... one application at UPKI" 1 "$(apps_for "$cn")"
+	check_eq "... one application at UPKI" 1 "$(sim_apps "$cn")"
 	fault '{"mode":"none"}'
 done
 check_match "5xx: retried with back-off" "to retry, 0 unknown: UPKI answered HTTP 500" "$(cat "$T/f-5xx.log")"
@@ -202,18 +189,18 @@ check_match "a SAN-bearing CSR is refused before anything is stored" "refused: b
 out=$(sub --wait 10 --revoke "$SERIAL1" 2>/dev/null)
 check_match "revocation refused at once while UPKI refuses state 4" "refused: unauthorized: .*state is 4.*260" "$out"
 echo "upki_revoke_status4 = yes" >>"$T/gw.conf"
-S2=$(state | jget "[a for a in d['apps'] if a['dn'].startswith('CN=crash.example.ac.jp,')][0]['serial']")
+S2=$(sim_get /_sim/state | jget "[a for a in d['apps'] if a['dn'].startswith('CN=crash.example.ac.jp,')][0]['serial']")
 out=$(sub --wait 30 --revoke "$S2:0" 2>/dev/null); rc=$?
 check_eq "UPKI still in 'refuse state 4' mode: exit 1" 1 "$rc"
 check_match "... its 260 is explained" "rejected: UPKI refused the application: 260 .*state 4" "$out"
 stop_pid "$PID_sim1"
 check "sim restarts with --allow-revoke-status4" start_sim sim2 --allow-revoke-status4
-S3=$(state | jget "[a for a in d['apps'] if a['dn'].startswith('CN=crashb.example.ac.jp,')][0]['serial']")
+S3=$(sim_get /_sim/state | jget "[a for a in d['apps'] if a['dn'].startswith('CN=crashb.example.ac.jp,')][0]['serial']")
 out=$(sub --wait 30 --revoke "$S3:1" 2>/dev/null); rc=$?
 check_eq "revocation accepted (exit 0)" 0 "$rc"
 check_match "... by UPKI" "revoke $S3: accepted by UPKI" "$out"
 curl -sS -o /dev/null --cacert "$D/web-ca.pem" -d '{"advance": 600}' "$SIMURL/_sim/clock"
-check_eq "sim: the certificate is revoked (7)" 7 "$(state | jget "[a for a in d['apps'] if a['serial']=='$S3'][0]['state']")"
+check_eq "sim: the certificate is revoked (7)" 7 "$(sim_get /_sim/state | jget "[a for a in d['apps'] if a['serial']=='$S3'][0]['state']")"
 
 # --- a SAN-accepting profile: stock-client CSRs (ECDSA, empty subject) --------------------
 stop_pid "$PID_sim2"

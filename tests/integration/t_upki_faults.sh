@@ -19,26 +19,13 @@ start_bg sim "$SIM" serve "$D" --listen "127.0.0.1:$PORT" --public-listen "127.0
 	--time-scale 0.01 --rate-limit-seconds 1 --delay-min 10 --delay-max 30
 check "sim starts" wait_port "$PORT" 10
 check "... its public listener too" wait_port "$PUB" 10
-state() { curl -sS --cacert "$D/web-ca.pem" "$SIMURL/_sim/state"; }
-jget() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
-fault() { curl -sS --cacert "$D/web-ca.pem" -d "$1" "$SIMURL/_sim/fault"; }
-apps_for() { state | jget "len([a for a in d['apps'] if a['dn'].startswith('CN=$1,') and a['type']!=3])"; }
+fault() { sim_post /_sim/fault "$1"; }
 
 cat >"$T/gw.conf" <<CONF
 listen = 127.0.0.1:$(free_port)
 data_dir = $T/var
 log_level = 2
-upki_url = https://127.0.0.1:$PORT/upki-odcert
-upki_ca = $D/web-ca.pem
-upki_client_cert = $D/ra.pem
-upki_client_key = $D/ra-key.pem
-upki_chain = $D/chain-rsa.pem
-upki_org = Example University
-upki_state = Aichi
-upki_locality = Nagoya
-upki_admin_name = Yamada Taro
-upki_admin_dept = ICT Center
-upki_admin_email = taro@example.ac.jp
+$(sim_gw_conf "$D/chain-rsa.pem")
 upki_poll_interval = 1
 upki_expected_delay = 1
 upki_timeout = 2
@@ -55,17 +42,17 @@ for step in login menu upload bulk; do
 		cn=${cn//_/-}
 		openssl req -new -newkey rsa:2048 -nodes -keyout "$T/$cn.key" -out "$T/$cn.csr" \
 			-subj "$SUBJ_TAIL/CN=$cn" 2>/dev/null
-		before=$(state | jget "d['faults_fired']")
+		before=$(sim_get /_sim/state | jget "d['faults_fired']")
 		fault "{\"mode\":\"$mode\",\"count\":1,\"step\":\"$step\",\"seconds\":3}" >/dev/null
 		start=$(date +%s%N)
 		out=$("$BIN" -c "$T/gw.conf" upki-submit-csr --wait 30 "$T/$cn.csr" 2>"$T/$cn.log"); rc=$?
 		ms=$(( ($(date +%s%N) - start) / 1000000 ))
 		printf '%s\n' "$out" >"$T/$cn.out"
 		fault '{"mode":"none"}' >/dev/null
-		check_eq "$mode at $step: the fault fired" $((before + 1)) "$(state | jget "d['faults_fired']")"
+		check_eq "$mode at $step: the fault fired" $((before + 1)) "$(sim_get /_sim/state | jget "d['faults_fired']")"
 		check_eq "$mode at $step: issued (exit 0)" 0 "$rc"
 		check_match "... valid" "order [0-9]+: valid serial" "$out"
-		check_eq "... from exactly one application" 1 "$(apps_for "$cn")"
+		check_eq "... from exactly one application" 1 "$(sim_apps "$cn")"
 		report="$report $mode@$step=${ms}ms"
 	done
 done

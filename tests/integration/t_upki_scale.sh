@@ -18,24 +18,12 @@ start_bg sim "$SIM" serve "$D" --listen "127.0.0.1:$PORT" --public-listen "127.0
 	--time-scale 0.01 --rate-limit-seconds "$INTERVAL" --pem-cell quoted
 check "sim starts (issuance 60-600 simulated s = 0.6-6 s, one download per ${INTERVAL} s)" \
 	wait_port "$PORT" 10
-state() { curl -sS --cacert "$D/web-ca.pem" "$SIMURL/_sim/state"; }
-jget() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
 
 cat >"$T/gw.conf" <<CONF
 listen = 127.0.0.1:$(free_port)
 data_dir = $T/var
 log_level = 2
-upki_url = https://127.0.0.1:$PORT/upki-odcert
-upki_ca = $D/web-ca.pem
-upki_client_cert = $D/ra.pem
-upki_client_key = $D/ra-key.pem
-upki_chain = $D/chain-rsa.pem
-upki_org = Example University
-upki_state = Aichi
-upki_locality = Nagoya
-upki_admin_name = Yamada Taro
-upki_admin_dept = ICT Center
-upki_admin_email = taro@example.ac.jp
+$(sim_gw_conf "$D/chain-rsa.pem")
 upki_poll_interval = $INTERVAL
 upki_expected_delay = 1
 CONF
@@ -62,7 +50,7 @@ check_eq "$N orders valid" "$N" "$(printf '%s\n' "$out" | grep -c ': valid seria
 B=$(printf '%s' "$out" | sed -n 's/.*bulk downloads: \([0-9]*\),.*/\1/p')
 U=$(printf '%s' "$out" | sed -n 's/.*uploads: \([0-9]*\),.*/\1/p')
 W=$(/usr/bin/python3 -c "print(round($end - $start, 1))")
-st=$(state)
+st=$(sim_get /_sim/state)
 SB=$(echo "$st" | jget 'd["bulk_downloads"]')
 RL=$(echo "$st" | jget 'd["rate_limited"]')
 LAST=$(echo "$st" | jget 'max(a["due_in_ms"] for a in d["apps"])')

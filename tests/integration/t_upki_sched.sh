@@ -17,17 +17,7 @@ cat >"$T/gw.conf" <<CONF
 listen = 127.0.0.1:$(free_port)
 data_dir = $T/var
 log_level = 2
-upki_url = https://127.0.0.1:$PORT/upki-odcert
-upki_ca = $D/web-ca.pem
-upki_client_cert = $D/ra.pem
-upki_client_key = $D/ra-key.pem
-upki_chain = $D/chain-rsa.pem
-upki_org = Example University
-upki_state = Aichi
-upki_locality = Nagoya
-upki_admin_name = Test
-upki_admin_dept = Test
-upki_admin_email = admin@example.ac.jp
+$(sim_gw_conf "$D/chain-rsa.pem")
 upki_poll_interval = 2
 upki_expected_delay = 1
 CONF

@@ -220,6 +220,18 @@ full_authz(struct rec_authz *a, uint64_t id, uint64_t account, unsigned seed)
 	}
 	a->caa_checked = 1767221111;
 	a->created = 1767222222;
+	a->n_caa = REC_CAA_CHECKS_N;
+	for (size_t i = 0; i < a->n_caa; i++) {
+		struct rec_caa_check *k = &a->caa[i];
+
+		k->at = 1767223333 + (int64_t)i;
+		k->result = (uint8_t)(i % REC_CAA__MAX);
+		k->when = (uint8_t)(i % REC_CAA_WHEN__MAX);
+		k->lookups = (uint16_t)(3 + i);
+		FILL_STR(k->name, seed + 20 + (unsigned)i);
+		FILL_STR(k->where, seed + 30 + (unsigned)i);
+		FILL_STR(k->records, seed + 40 + (unsigned)i);
+	}
 }
 
 static inline void
@@ -371,6 +383,16 @@ eq_authz(const struct rec_authz *a, const struct rec_authz *b)
 	}
 	EQ_INT(a, b, caa_checked);
 	EQ_INT(a, b, created);
+	EQ_INT(a, b, n_caa);
+	for (size_t i = 0; i < a->n_caa; i++) {
+		EQ_INT(a, b, caa[i].at);
+		EQ_INT(a, b, caa[i].result);
+		EQ_INT(a, b, caa[i].when);
+		EQ_INT(a, b, caa[i].lookups);
+		EQ_STR(a, b, caa[i].name);
+		EQ_STR(a, b, caa[i].where);
+		EQ_STR(a, b, caa[i].records);
+	}
 }
 
 static inline void

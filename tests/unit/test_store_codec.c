@@ -229,6 +229,43 @@ test_encode_refuses_out_of_range(void **state)
 	assert_int_equal(rec_eab_encode(&e, buf, 0, &len), ERR_TOOBIG);
 }
 
+/*
+ * An authorization written before the CAA check records (version 1: the same
+ * fields up to "created", nothing after) still decodes, with no checks and its
+ * caa_checked kept; version 2 keeps every check; a check out of range is not
+ * written.
+ */
+static void
+test_authz_caa_versions(void **state)
+{
+	static struct rec_authz z, back;
+	static uint8_t buf[REC_ENC_MAX];
+	size_t len;
+
+	(void)state;
+	full_authz(&z, 9, 3, 5);
+	z.n_caa = 0;
+	assert_int_equal(rec_authz_encode(&z, buf, sizeof(buf), &len), 0);
+	assert_int_equal(buf[0], REC_AUTHZ_VERSION);
+	assert_int_equal(buf[len - 1], 0);           /* n_caa, the last byte */
+	buf[0] = 1;
+	assert_int_equal(rec_authz_decode(&back, buf, len - 1), 0);
+	eq_authz(&z, &back);
+	assert_int_equal(back.caa_checked, 1767221111);
+	/* version 1 with a count byte after it: a trailing byte, refused */
+	assert_int_equal(rec_authz_decode(&back, buf, len), ERR_MALFORMED);
+	full_authz(&z, 9, 3, 5);
+	assert_int_equal(rec_authz_encode(&z, buf, sizeof(buf), &len), 0);
+	assert_int_equal(rec_authz_decode(&back, buf, len), 0);
+	assert_int_equal(back.n_caa, REC_CAA_CHECKS_N);
+	assert_int_equal(back.caa[REC_CAA_CHECKS_N - 1].lookups, 3 + REC_CAA_CHECKS_N - 1);
+	z.n_caa = REC_CAA_CHECKS_N + 1;
+	assert_int_equal(rec_authz_encode(&z, buf, sizeof(buf), &len), ERR_RANGE);
+	full_authz(&z, 9, 3, 5);
+	z.caa[0].result = REC_CAA__MAX;
+	assert_int_equal(rec_authz_encode(&z, buf, sizeof(buf), &len), ERR_RANGE);
+}
+
 static void
 test_status_words(void **state)
 {
@@ -251,6 +288,7 @@ main(void)
 		cmocka_unit_test(test_record_vector),
 		cmocka_unit_test(test_codecs_full),
 		cmocka_unit_test(test_encode_refuses_out_of_range),
+		cmocka_unit_test(test_authz_caa_versions),
 		cmocka_unit_test(test_status_words),
 	};
 
