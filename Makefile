@@ -33,7 +33,7 @@ include platform/$(PLATFORM)/platform.mk
 
 # Each module lists its files in src/<m>/module.mk as <m>-y (and <m>-$(CONFIG_X)),
 # and the modules it needs as <m>-deps. Whole files are chosen by Kconfig there.
-MODULES := util json jose x509 store tls http validate upki acme admin
+MODULES := util json jose x509 store tls http validate upki mail acme admin
 $(foreach m,$(MODULES),$(eval $(m)-y :=)$(eval $(m)-deps :=))
 include $(wildcard $(foreach m,$(MODULES),src/$(m)/module.mk))
 MODULES := $(foreach m,$(MODULES),$(if $(strip $($(m)-y)),$(m)))
@@ -46,7 +46,7 @@ endef
 $(foreach m,$(MODULES),$(eval $(call module_lib,$(m))))
 
 # Link order: a module before the modules it depends on.
-ALL_LIBS := $(foreach m,acme admin upki validate http tls store x509 jose json util,\
+ALL_LIBS := $(foreach m,acme admin mail upki validate http tls store x509 jose json util,\
               $(if $(filter $(m),$(MODULES)),$(O)/lib/lib$(m).a))
 PLAT_OBJS := $(patsubst %.c,$(O)/obj/%.o,$(PLATFORM_SRCS))
 BIN       := $(O)/upki-acme

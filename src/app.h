@@ -13,6 +13,7 @@ struct http_server;
 struct acme;
 struct validator;
 struct issuer;
+struct mail_server;
 
 struct app {
 	struct event_base *base;
@@ -23,6 +24,7 @@ struct app {
 	struct validator *validator;
 	struct issuer *issuer;         /* the UPKI backend */
 	struct http_server *https;     /* the ACME listener(s) */
+	struct mail_server *mail;      /* the SMTP receiver; NULL when off */
 };
 
 #endif

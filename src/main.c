@@ -14,6 +14,8 @@
 #include "acme/acme.h"
 #include "app.h"
 #include "http/http.h"
+#include "mail/mail_cmd.h"
+#include "mail/mail.h"
 #include "platform.h"
 #include "store/store.h"
 #include "tls/tls.h"
@@ -34,6 +36,8 @@ usage(FILE *f)
 	    "                 [--single-use | --max-accounts N] [--expires 30d|12h|90m|SECONDS]\n"
 	    "       upki-acme [-c config] eab list | eab show KID | eab disable KID | eab enable KID\n"
 	    "       upki-acme [-c config] upki-test\n"
+	    "       upki-acme [-c config] mail-check MAIL...\n"
+	    "       upki-acme [-c config] mail list [--state new|parsed|rejected] | mail show ID\n"
 	    "  -c FILE  read the runtime configuration (key = value lines)\n"
 	    "  -f       stay in the foreground\n"
 	    "  -t       check the configuration and exit\n"
@@ -135,6 +139,8 @@ serve(struct app *app, const struct config *cfg)
 			goto out;
 		}
 	}
+	if ((rc = mail_server_new(&app->mail, app->base, app->store, app->tls, cfg)) != 0)
+		goto out;
 	sig_term = evsignal_new(app->base, SIGTERM, on_signal, app);
 	sig_int = evsignal_new(app->base, SIGINT, on_signal, app);
 	if (sig_term == NULL || sig_int == NULL || event_add(sig_term, NULL) != 0 ||
@@ -154,6 +160,7 @@ out:
 		event_free(sig_int);
 	if (sig_term != NULL)
 		event_free(sig_term);
+	mail_server_free(app->mail);
 	http_server_free(app->https);
 	if (app->issuer != NULL)
 		upki_backend_free(app->issuer);
@@ -167,7 +174,7 @@ out:
 	return rc;
 }
 
-/* Commands that work on the store and exit: "eab ...". */
+/* Commands that work on the store and exit: "eab ...", "mail ...". */
 static int
 command(const struct config *cfg, int argc, char **argv)
 {
@@ -184,7 +191,10 @@ command(const struct config *cfg, int argc, char **argv)
 		fprintf(stderr, "upki-acme: %s: cannot open the store: %s\n", path, err_str(rc));
 		return 1;
 	}
-	rc = acme_eab_cmd(store, argc - 1, argv + 1);
+	if (strcmp(argv[0], "mail") == 0)
+		rc = mail_cmd(store, argc - 1, argv + 1);
+	else
+		rc = acme_eab_cmd(store, argc - 1, argv + 1);
 	store_close(store);
 	return rc;
 }
@@ -221,6 +231,7 @@ main(int argc, char **argv)
 		}
 	}
 	if (optind < argc && strcmp(argv[optind], "eab") != 0 && strcmp(argv[optind], "upki-test") != 0 &&
+	    strcmp(argv[optind], "mail") != 0 && strcmp(argv[optind], "mail-check") != 0 &&
 	    strcmp(argv[optind], "upki-submit-csr") != 0) {
 		fprintf(stderr, "upki-acme: unknown command '%s'\n", argv[optind]);
 		usage(stderr);
@@ -251,6 +262,8 @@ main(int argc, char **argv)
 			return 1;
 		return upki_submit_csr_cmd(&cfg, argc - optind - 1, argv + optind + 1);
 	}
+	if (optind < argc && strcmp(argv[optind], "mail-check") == 0)
+		return mail_check_cmd(&cfg, argc - optind - 1, argv + optind + 1);
 	if (optind < argc)
 		return command(&cfg, argc - optind, argv + optind);
 	if ((rc = platform_init()) != 0) {

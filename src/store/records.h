@@ -387,4 +387,76 @@ int store_id_list(struct store_txn *t, enum store_db db, uint64_t after_id, uint
  */
 int store_sweep_expired(struct store_txn *t, int64_t now, size_t max, size_t *swept);
 
+/* ---- received mail (records_mail.c) ---------------------------------------------- */
+
+#define REC_MAIL_VERSION 1
+#define REC_MAIL_ADDR_MAX 254      /* an SMTP path without <> */
+#define REC_MAIL_HELO_MAX 255
+#define REC_MAIL_PEER_MAX 63       /* "addr:port" */
+#define REC_MAIL_RCPT_N CONFIG_MAIL_MAX_RCPTS
+#define REC_MAIL_REASON_MAX 256
+#define REC_MAIL_URL_MAX 512
+#define REC_MAIL_RAW_MAX CONFIG_MAIL_MAX_MSG_BYTES
+
+enum rec_mail_state {
+	REC_MAIL_NEW,        /* stored by the SMTP receiver, not looked at yet */
+	REC_MAIL_PARSED,     /* verified and taken in (serial, url set) */
+	REC_MAIL_REJECTED,   /* kept for the operator; reason says why */
+	REC_MAIL__MAX
+};
+
+#define REC_MAIL_F_TLS 0x1u /* received over STARTTLS */
+
+/*
+ * One message as the SMTP receiver took it: the envelope, the peer, and the
+ * raw bytes (dot-unstuffed, CRLF lines, at most REC_MAIL_RAW_MAX), which the
+ * record carries after its fields. Indexed by state (MAIL_BY_STATE) so that
+ * the pickup step finds the new ones with store_mail_next(). serial, url and
+ * reason are for the step that parses the message.
+ */
+struct rec_mail {
+	uint64_t id;
+	int64_t received;                      /* unix seconds */
+	int64_t updated;                       /* last state change, unix seconds */
+	uint8_t state;                         /* enum rec_mail_state */
+	uint32_t flags;                        /* REC_MAIL_F_* */
+	char peer[REC_MAIL_PEER_MAX + 1];
+	char helo[REC_MAIL_HELO_MAX + 1];
+	char mail_from[REC_MAIL_ADDR_MAX + 1]; /* "" for the null reverse-path */
+	size_t n_rcpt;
+	char rcpt[REC_MAIL_RCPT_N][REC_MAIL_ADDR_MAX + 1];
+	char reason[REC_MAIL_REASON_MAX + 1];  /* why rejected (or a note); "" */
+	char serial[REC_SERIAL_DEC_MAX + 1];   /* decimal serial taken from the mail; "" */
+	char url[REC_MAIL_URL_MAX + 1];        /* the one-time download URL; "" */
+	size_t raw_len;                        /* bytes of the raw message */
+};
+
+/*
+ * Store a new message: m->id gets the next mail id, state is REC_MAIL_NEW
+ * whatever m says, and raw (raw_len <= REC_MAIL_RAW_MAX, else ERR_TOOBIG) is
+ * kept with it. The caller commits: the SMTP receiver answers 250 only after
+ * that. ERR_FULL is the store's "no room".
+ */
+int store_mail_add(struct store_txn *t, struct rec_mail *m, const void *raw, size_t raw_len);
+
+/*
+ * The message id. raw/raw_len (either may be NULL) point at its bytes in the
+ * map, valid until the transaction ends. ERR_NOTFOUND, ERR_MALFORMED.
+ */
+int store_mail_get(struct store_txn *t, uint64_t id, struct rec_mail *out, const void **raw,
+		   size_t *raw_len);
+
+/*
+ * Rewrite the fields of message m->id (state, reason, serial, url, updated,
+ * ...) and move its state index entry; the raw bytes stay as stored.
+ */
+int store_mail_update(struct store_txn *t, const struct rec_mail *m);
+
+/*
+ * The first message with id > after_id, in id order: in state state, or in
+ * any state for state < 0. ERR_NOTFOUND when there is none. The pickup step
+ * walks the new ones with store_mail_next(t, REC_MAIL_NEW, last, &m).
+ */
+int store_mail_next(struct store_txn *t, int state, uint64_t after_id, struct rec_mail *out);
+
 #endif

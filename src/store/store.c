@@ -37,6 +37,8 @@ const char *const store_db_names[STORE_DB__MAX] = {
 	[STORE_DB_DN] = "dn",
 	[STORE_DB_JOB_JOIN] = "job_join",
 	[STORE_DB_ACCOUNT_BY_EAB] = "account_by_eab",
+	[STORE_DB_MAIL] = "mail",
+	[STORE_DB_MAIL_BY_STATE] = "mail_by_state",
 };
 
 static const char *const store_seq_keys[STORE_SEQ__MAX] = {
@@ -45,6 +47,7 @@ static const char *const store_seq_keys[STORE_SEQ__MAX] = {
 	[STORE_SEQ_AUTHZ] = "seq/authz",
 	[STORE_SEQ_CERT] = "seq/cert",
 	[STORE_SEQ_JOB] = "seq/job",
+	[STORE_SEQ_MAIL] = "seq/mail",
 };
 
 const char *

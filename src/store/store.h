@@ -56,6 +56,8 @@ enum store_db {
 	STORE_DB_DN,              /* subject DN string -> rec_dn */
 	STORE_DB_JOB_JOIN,        /* job id || order id -> empty: orders joining a UPKI job */
 	STORE_DB_ACCOUNT_BY_EAB,  /* kid length (1) || kid || account id -> empty */
+	STORE_DB_MAIL,            /* id -> rec_mail || raw message (records_mail.c) */
+	STORE_DB_MAIL_BY_STATE,   /* state byte || mail id -> empty */
 	STORE_DB__MAX
 };
 
@@ -66,6 +68,7 @@ enum store_seq {
 	STORE_SEQ_AUTHZ,
 	STORE_SEQ_CERT,
 	STORE_SEQ_JOB,
+	STORE_SEQ_MAIL,
 	STORE_SEQ__MAX
 };
 

@@ -11,7 +11,8 @@
 #include "util/err.h"
 #include "util/str.h"
 
-enum cfg_type { CT_STR, CT_INT, CT_BOOL, CT_LISTEN, CT_RESOLVER, CT_UPKI_CONNECT, CT_NETS };
+enum cfg_type { CT_STR, CT_INT, CT_BOOL, CT_LISTEN, CT_RESOLVER, CT_UPKI_CONNECT, CT_NETS,
+    CT_MAIL_LISTEN };
 
 struct cfg_key {
 	const char *name;
@@ -83,6 +84,14 @@ static const struct cfg_key cfg_keys[] = {
 	/* validation address filter (validate/netfilter.c) */
 	{ "validation_deny_nets", CT_NETS, offsetof(struct config, validation_deny_nets), 0, 0, 0 },
 	{ "validation_allow_nets", CT_NETS, offsetof(struct config, validation_allow_nets), 0, 0, 0 },
+	/* UPKI's issuance mail: who signs it, who sends it, where its URL may point */
+	STR("upki_mail_ca", upki_mail_ca),
+	STR("upki_mail_from", upki_mail_from),
+	STR("upki_download_url", upki_download_url),
+	/* mail receiver (SMTP) */
+	{ "mail_listen", CT_MAIL_LISTEN, 0, 0, 0, 0 },
+	{ "mail_relays", CT_NETS, offsetof(struct config, mail_relays), 0, 0, 0 },
+	INT("mail_cmd_timeout", mail_cmd_timeout_s, 1, 3600),
 	/* dns-01 and wildcards */
 	BOOL("upki_wildcards", upki_wildcards),
 };
@@ -90,6 +99,8 @@ static const struct cfg_key cfg_keys[] = {
 void
 config_defaults(struct config *cfg)
 {
+	char why_unused[128];
+
 	memset(cfg, 0, sizeof(*cfg));
 	config_parse_addr(&cfg->listen[0], "127.0.0.1:14000", 0);
 	cfg->n_listen = 1;
@@ -113,12 +124,16 @@ config_defaults(struct config *cfg)
 	cfg->upki_max_wait_s = 2 * 86400;
 	cfg->upki_timeout_s = 60;
 	cfg->upki_bulk_timeout_s = 1800;
+	snprintf(cfg->upki_mail_from, sizeof(cfg->upki_mail_from), "ca-support@ml.secom-sts.co.jp");
+	snprintf(cfg->upki_download_url, sizeof(cfg->upki_download_url), "https://scia.secomtrust.net/upki-odcert/download/");
 	cfg->store_map_size_mib = CONFIG_STORE_MAP_SIZE_MIB;
 	cfg->sweep_interval_s = 60;
 	cfg->limit_orders_per_hour = 300;
 	cfg->limit_failed_validations_per_day = 20;
 	snprintf(cfg->caa_identities, sizeof(cfg->caa_identities), "secomtrust.net");
 	cfg->caa_max_age_s = CONFIG_ACME_CAA_MAX_AGE_S;
+	config_parse_nets(&cfg->mail_relays, "127.0.0.0/8,::1", why_unused, sizeof(why_unused));
+	cfg->mail_cmd_timeout_s = CONFIG_MAIL_CMD_TIMEOUT_S;
 }
 
 int
@@ -265,8 +280,33 @@ config_parse_nets(struct config_nets *out, const char *s, char *why, size_t whys
 	return 0;
 }
 
+int
+config_net_has(const struct config_net *n, int family, const unsigned char *addr)
+{
+	unsigned full = n->prefix / 8, rest = n->prefix % 8;
+
+	if (n->family != family)
+		return 0;
+	if (memcmp(n->addr, addr, full) != 0)
+		return 0;
+	if (rest == 0)
+		return 1;
+	return ((n->addr[full] ^ addr[full]) & (0xffu << (8 - rest)) & 0xffu) == 0;
+}
+
+int
+config_nets_have(const struct config_nets *nets, int family, const unsigned char *addr)
+{
+	for (int i = 0; i < nets->n && i < CONFIG_MAX_NETS; i++)
+		if (config_net_has(&nets->v[i], family, addr))
+			return 1;
+	return 0;
+}
+
+/* A list of numeric address:port for key into dst (at most CONFIG_MAX_LISTEN). */
 static int
-set_listen(struct config *cfg, const char *value, char *why, size_t whysz)
+set_addrs(struct config_addr *dst, int *ndst, const char *key, const char *value, char *why,
+    size_t whysz)
 {
 	struct config_addr addrs[CONFIG_MAX_LISTEN];
 	int n = 0;
@@ -274,29 +314,35 @@ set_listen(struct config *cfg, const char *value, char *why, size_t whysz)
 	char *save = NULL, *tok;
 
 	if (strlen(value) >= sizeof(tmp)) {
-		snprintf(why, whysz, "listen: value too long");
+		snprintf(why, whysz, "%s: value too long", key);
 		return ERR_CONFIG;
 	}
 	strcpy(tmp, value);
 	for (tok = strtok_r(tmp, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
 		if (n == CONFIG_MAX_LISTEN) {
-			snprintf(why, whysz, "listen: at most %d addresses", CONFIG_MAX_LISTEN);
+			snprintf(why, whysz, "%s: at most %d addresses", key, CONFIG_MAX_LISTEN);
 			return ERR_CONFIG;
 		}
 		if (config_parse_addr(&addrs[n], tok, 0) != 0) {
-			snprintf(why, whysz, "listen: '%s' is not a numeric address:port "
-			    "(IPv6 as [addr]:port; names are not resolved)", tok);
+			snprintf(why, whysz, "%s: '%s' is not a numeric address:port "
+			    "(IPv6 as [addr]:port; names are not resolved)", key, tok);
 			return ERR_CONFIG;
 		}
 		n++;
 	}
-	if (n == 0) {
+	memcpy(dst, addrs, sizeof(addrs[0]) * (size_t)n);
+	*ndst = n;
+	return 0;
+}
+
+static int
+set_listen(struct config *cfg, const char *value, char *why, size_t whysz)
+{
+	if (strspn(value, ", ") == strlen(value)) {
 		snprintf(why, whysz, "listen: no address given");
 		return ERR_CONFIG;
 	}
-	memcpy(cfg->listen, addrs, sizeof(addrs[0]) * (size_t)n);
-	cfg->n_listen = n;
-	return 0;
+	return set_addrs(cfg->listen, &cfg->n_listen, "listen", value, why, whysz);
 }
 
 static int
@@ -349,6 +395,8 @@ apply(struct config *cfg, const char *key, const char *value, char *why, size_t 
 		return 0;
 	case CT_LISTEN:
 		return set_listen(cfg, value, why, whysz);
+	case CT_MAIL_LISTEN:
+		return set_addrs(cfg->mail_listen, &cfg->n_mail_listen, key, value, why, whysz);
 	case CT_RESOLVER:
 		if (config_parse_addr(&cfg->resolver, value, 53) != 0) {
 			snprintf(why, whysz, "resolver: '%s' is not a numeric address[:port]", value);
@@ -561,8 +609,20 @@ config_finish(struct config *cfg, char *err, size_t errsz)
 		snprintf(err, errsz, "upki_url: must start with https://");
 		return ERR_CONFIG;
 	}
+	if (strncmp(cfg->upki_download_url, STR_LIT("https://")) != 0 ||
+	    strchr(cfg->upki_download_url + 8, '/') == NULL ||
+	    strpbrk(cfg->upki_download_url, "?#@") != NULL) {
+		snprintf(err, errsz, "upki_download_url: must be https://host[:port]/path/ "
+		    "(no query, fragment or user)");
+		return ERR_CONFIG;
+	}
 	if ((cfg->tls_key[0] == '\0') != (cfg->tls_chain[0] == '\0')) {
 		snprintf(err, errsz, "tls_key and tls_chain: set both or neither");
+		return ERR_CONFIG;
+	}
+	if (cfg->n_mail_listen > 0 && cfg->upki_admin_email[0] == '\0') {
+		snprintf(err, errsz, "mail_listen: needs upki_admin_email (the only recipient "
+		    "the mail receiver accepts)");
 		return ERR_CONFIG;
 	}
 	return 0;

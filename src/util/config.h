@@ -104,6 +104,16 @@ struct config {
 	 * built-in ones, and nets allowed although denied (never the own listeners). */
 	struct config_nets validation_deny_nets;
 	struct config_nets validation_allow_nets;
+	/* UPKI's issuance mail (src/mail/upki_mail.h). */
+	char upki_mail_ca[CONFIG_PATH_MAX];     /* trust anchors of the mail signer, PEM */
+	char upki_mail_from[CONFIG_STR_MAX];    /* the only From accepted */
+	char upki_download_url[CONFIG_STR_MAX]; /* prefix the one-time URL must have */
+
+	/* Mail receiver (SMTP): off unless mail_listen is set. */
+	struct config_addr mail_listen[CONFIG_MAX_LISTEN];
+	int n_mail_listen;
+	struct config_nets mail_relays;     /* clients allowed to connect (default: loopback) */
+	int mail_cmd_timeout_s;             /* seconds to wait for a command or DATA line */
 	/* Wildcard identifiers ("*.x", dns-01 only, never first) accepted and sent to UPKI. */
 	int upki_wildcards;
 };
@@ -145,5 +155,11 @@ int config_parse_addr(struct config_addr *out, const char *s, int defport);
  * ERR_TOOBIG (more than CONFIG_MAX_NETS) with the reason in why.
  */
 int config_parse_nets(struct config_nets *out, const char *s, char *why, size_t whysz);
+
+/* 1 when the address (family AF_INET or AF_INET6, 4 or 16 bytes) lies in net n. */
+int config_net_has(const struct config_net *n, int family, const unsigned char *addr);
+
+/* 1 when the address lies in one of the nets. */
+int config_nets_have(const struct config_nets *nets, int family, const unsigned char *addr);
 
 #endif

@@ -73,15 +73,7 @@ nf_addr_of(struct nf_addr *out, const struct sockaddr *sa, socklen_t len)
 static int
 net_has(const struct config_net *n, const struct nf_addr *a)
 {
-	unsigned full = n->prefix / 8, rest = n->prefix % 8;
-
-	if (n->family != a->family)
-		return 0;
-	if (memcmp(n->addr, a->a, full) != 0)
-		return 0;
-	if (rest == 0)
-		return 1;
-	return ((n->addr[full] ^ a->a[full]) & (0xffu << (8 - rest)) & 0xffu) == 0;
+	return config_net_has(n, a->family, a->a);
 }
 
 static void

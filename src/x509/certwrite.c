@@ -68,7 +68,8 @@ cert_tbs_check(const struct x509_tbs *t, struct x509_pubkey *key)
 		return ERR_RANGE;
 	if (t->path_len >= 0 && !(t->basic_constraints && t->ca))
 		return ERR_RANGE;
-	if (t->eku & ~(unsigned)(X509_EKU_SERVER_AUTH | X509_EKU_CLIENT_AUTH))
+	if (t->eku & ~(unsigned)(X509_EKU_SERVER_AUTH | X509_EKU_CLIENT_AUTH |
+	    X509_EKU_EMAIL_PROTECTION))
 		return ERR_RANGE;
 	if (t->key_usage & ~0x1ffu)
 		return ERR_RANGE;
@@ -128,6 +129,8 @@ cert_exts_write(struct der_writer *w, const struct x509_tbs *t, const struct x50
 	}
 	if (t->eku) {
 		m = der_writer_mark(w);
+		if (t->eku & X509_EKU_EMAIL_PROTECTION)
+			der_write_oid(w, X509_OID(OID_KP_EMAIL_PROTECTION));
 		if (t->eku & X509_EKU_CLIENT_AUTH)
 			der_write_oid(w, X509_OID(OID_KP_CLIENT_AUTH));
 		if (t->eku & X509_EKU_SERVER_AUTH)

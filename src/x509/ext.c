@@ -106,6 +106,8 @@ ext_eku_read(struct der *v, struct x509_exts *e)
 			e->eku |= X509_EKU_SERVER_AUTH;
 		else if (der_oid_eq(&oid, X509_OID(OID_KP_CLIENT_AUTH)))
 			e->eku |= X509_EKU_CLIENT_AUTH;
+		else if (der_oid_eq(&oid, X509_OID(OID_KP_EMAIL_PROTECTION)))
+			e->eku |= X509_EKU_EMAIL_PROTECTION;
 		else if (der_oid_eq(&oid, X509_OID(OID_EKU_ANY)))
 			e->eku |= X509_EKU_ANY;
 		else

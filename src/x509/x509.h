@@ -231,7 +231,8 @@ enum {
 	X509_EKU_SERVER_AUTH = 1 << 0,
 	X509_EKU_CLIENT_AUTH = 1 << 1,
 	X509_EKU_ANY = 1 << 2,   /* anyExtendedKeyUsage */
-	X509_EKU_OTHER = 1 << 3  /* any other purpose */
+	X509_EKU_OTHER = 1 << 3, /* any other purpose */
+	X509_EKU_EMAIL_PROTECTION = 1 << 4 /* id-kp-emailProtection (S/MIME signers) */
 };
 
 /*
@@ -361,7 +362,7 @@ struct x509_tbs {
 	int ca;                       /* cA value */
 	int path_len;                 /* >= 0: pathLenConstraint (with ca only); -1 none */
 	unsigned key_usage;           /* X509_KU_*; 0 omits the extension */
-	unsigned eku;                 /* X509_EKU_SERVER_AUTH | X509_EKU_CLIENT_AUTH; 0 omits */
+	unsigned eku;                 /* X509_EKU_SERVER_AUTH | _CLIENT_AUTH | _EMAIL_PROTECTION; 0 omits */
 	int ski;                      /* nonzero: subjectKeyIdentifier from spki */
 	const unsigned char *aki;     /* issuer's key identifier; NULL omits AKI */
 	size_t aki_len;

@@ -7,7 +7,7 @@
 # CSR, as the demo says: that rerun must not make a second UPKI application.
 . "$(dirname "$0")/lib.sh"
 
-export VAR=$T/var GW_PORT=$(free_port) SIM_PORT=$(free_port) DNS_PORT=$(free_port) HTTP01_PORT=$(free_port)
+export VAR=$T/var GW_PORT=$(free_port) SIM_PORT=$(free_port) DNS_PORT=$(free_port) HTTP01_PORT=$(free_port) MAIL_PORT=$(free_port)
 export NAME=demo.example.ac.jp O BIN SIM
 
 start_demo() {   # -> out (the launcher's text)
@@ -67,6 +67,13 @@ issue 1 dehydrated
 issue 2 dehydrated
 issue 2 lego
 issue 2 certbot
+mails=0
+for _ in $(seq 100); do
+	mails=$("$BIN" -c "$VAR/demo.conf" mail list 2>/dev/null | sed -n 's/^\([0-9]*\) message(s)$/\1/p')
+	[ "${mails:-0}" -ge 6 ] && break
+	sleep 0.1
+done
+check_eq "the demo's gateway received UPKI's issuance mail for each of the 6 certificates" 6 "$mails"
 stop_demo
 check "stopping the demo stops its gateway" bash -c "! (exec 3<>/dev/tcp/127.0.0.1/$GW_PORT) 2>/dev/null"
 check "... and its simulator" bash -c "! (exec 3<>/dev/tcp/127.0.0.1/$SIM_PORT) 2>/dev/null"

@@ -101,6 +101,7 @@ sim_control_state(struct http_req *req, void *arg)
 	json_w_key(&w, "revocations_pending");
 	json_w_int(&w, (int64_t)revoke_pending);
 	ctl_faults(&w, s);
+	sim_smtp_json(&w, s);
 	json_w_key(&w, "apps");
 	json_w_arr_begin(&w);
 	for (size_t i = 0; i < s->n_apps; i++) {
@@ -254,11 +255,14 @@ sim_control_fault(struct http_req *req, void *arg)
 		s->faults.status_5xx = 0;
 		s->faults.busy_status = 0;
 		s->faults.slow_ms = 0;
+		s->faults.mail_delay_ms = 0;
 	} else if ((m = sim_fault_parse(mode)) >= 0 && count >= 0 && count <= 1000000) {
 		s->faults.left[m] = count == 0 ? -1 : (long)count;
 		snprintf(s->faults.step[m], sizeof(s->faults.step[m]), "%s", step);
 		if (m == SIM_F_SLOW && secs >= 0 && secs <= 3600)
 			s->faults.slow_ms = (unsigned)secs * 1000;
+		if (m == SIM_F_MAIL_DELAY && secs >= 0 && secs <= 3600)
+			s->faults.mail_delay_ms = (unsigned)secs * 1000;
 		if (m == SIM_F_5XX && status >= 500 && status <= 599)
 			s->faults.status_5xx = (int)status;
 		if (m == SIM_F_RATE_LIMIT && (status == 200 || status == 429 || status == 503))

@@ -36,6 +36,12 @@ static const char *const fault_names[SIM_F__MAX] = {
 	[SIM_F_RATE_LIMIT] = "rate_limit_breach",
 	[SIM_F_SESSION_LOSS] = "session_loss",
 	[SIM_F_DROP_ANSWER] = "drop_answer",
+	[SIM_F_MAIL_BADSIG] = "mail_badsig",
+	[SIM_F_MAIL_OTHERKEY] = "mail_otherkey",
+	[SIM_F_MAIL_OTHERHOST] = "mail_otherhost",
+	[SIM_F_MAIL_DELAY] = "mail_delay",
+	[SIM_F_MAIL_LOST] = "mail_lost",
+	[SIM_F_MAIL_DUPLICATE] = "mail_duplicate",
 };
 
 /* Steps of a job, by the page each requests. */

@@ -73,6 +73,7 @@ sim_mail_add(struct sim *s, struct sim_mail *m)
 	s->mails[s->n_mails++] = copy;
 	log_info("upki-sim: mail %lu to %s: %s", copy->id, copy->to, copy->subject);
 	sim_state_save_mail(s, copy);
+	sim_smtp_queue(s, copy);
 	return sim_state_save_meta(s);
 }
 

@@ -42,14 +42,14 @@ usage(FILE *f)
 	    "  --accept-wildcards          accept \"*.domain\" names in the dNSName column (never the CN)\n"
 	    "  --allow-revoke-status4      accept revocation of certificates in state 4\n"
 	    "  --pem-cell oneline|quoted   PEM cell of the bulk TSV (default oneline)\n"
+	    "  --smtp-to ADDR:PORT         deliver every new outbox mail there by SMTP\n"
 	    "  -v                          more log output (repeat for debug)\n",
 	    SIM_DEFAULT_PORT, sim_profile.default_delay_min, sim_profile.default_delay_max,
 	    sim_profile.default_rate_limit_s);
 }
 
-/* "1.2.3.4:PORT" or "[v6]:PORT". */
-static int
-parse_addr(const char *text, struct sockaddr_storage *ss, socklen_t *len, int *port)
+int
+sim_parse_addr(const char *text, struct sockaddr_storage *ss, socklen_t *len, int *port)
 {
 	char host[64];
 	const char *colon;
@@ -177,6 +177,7 @@ serve_opts(struct sim *s, int argc, char **argv)
 		{ "accept-wildcards", no_argument, NULL, 'W' },
 		{ "allow-revoke-status4", no_argument, NULL, '4' },
 		{ "pem-cell", required_argument, NULL, 'p' },
+		{ "smtp-to", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sim_opts *o = &s->opts;
@@ -218,6 +219,7 @@ serve_opts(struct sim *s, int argc, char **argv)
 			else if (strcmp(optarg, "oneline") != 0)
 				goto bad;
 			break;
+		case 'T': snprintf(o->smtp_to, sizeof(o->smtp_to), "%s", optarg); break;
 		case 'v': o->log_level++; break;
 		default: goto bad;
 		}
@@ -242,7 +244,7 @@ serve_listen(struct sim *s, struct http_server **srv, struct tls_server *tls,
 	socklen_t sl;
 	int p, rc;
 
-	if ((rc = parse_addr(addr, &ss, &sl, &p)) != 0) {
+	if ((rc = sim_parse_addr(addr, &ss, &sl, &p)) != 0) {
 		log_err("upki-sim: %s: not a numeric ADDR:PORT", addr);
 		return rc;
 	}
@@ -272,6 +274,7 @@ sim_free(struct sim *s)
 	http_server_free(s->srv_lra);
 	http_server_free(s->srv_pub);
 	sim_fault_free(s);
+	sim_smtp_free(s);
 	if (s->issue_timer != NULL)
 		event_free(s->issue_timer);
 	if (s->base != NULL)
@@ -284,6 +287,7 @@ sim_free(struct sim *s)
 		free(s->mails[i]);
 	sim_ca_free(&s->ca_rsa);
 	sim_ca_free(&s->ca_ecc);
+	sim_smime_free(s);
 	explicit_bzero(&s->rng, sizeof(s->rng));
 }
 
@@ -313,6 +317,8 @@ cmd_serve(int argc, char **argv)
 	snprintf(p2, sizeof(p2), "%s/ca/g7-ecc-key.pem", s->dir);
 	if ((rc = sim_ca_load(&s->ca_ecc, p1, p2)) != 0)
 		goto out;
+	if ((rc = sim_smime_load(s)) != 0)
+		goto out;
 	if ((rc = sim_rng_init(&s->rng)) != 0)
 		goto out;
 	if ((rc = sim_state_load(s)) != 0) {
@@ -323,6 +329,8 @@ cmd_serve(int argc, char **argv)
 		rc = ERR_NOMEM;
 		goto out;
 	}
+	if ((rc = sim_smtp_start(s, s->opts.smtp_to)) != 0)
+		goto out;
 	snprintf(p1, sizeof(p1), "%s/web-key.pem", s->dir);
 	snprintf(p2, sizeof(p2), "%s/web-cert.pem", s->dir);
 	if ((rc = tls_server_load(&s->tls_lra, p1, p2)) != 0 ||

@@ -324,6 +324,7 @@ struct pki_req {
 	const struct x509_bytes *ip;
 	size_t n_ip;
 	int64_t years;
+	const char *email;          /* emailAddress in the subject (S/MIME signers) */
 };
 
 static void
@@ -335,6 +336,7 @@ pki_name(struct x509_name *n, const struct pki_req *r)
 	SET(X509_NAME_O, r->o);
 	SET(X509_NAME_OU, r->ou);
 	SET(X509_NAME_CN, r->cn);
+	SET(X509_NAME_EMAIL, r->email);
 #undef SET
 }
 
@@ -436,7 +438,7 @@ pki_write_key(const char *dir, const char *name, const struct pki_ent *e)
 
 enum {
 	E_ROOTCA2, E_TLS2024, E_TLS2024_CROSS, E_G8, E_ECCROOT1, E_G7, E_WEBROOT, E_WEB,
-	E_RACA, E_RA, E_WRONGCA, E_WRONGRA, E__MAX
+	E_RACA, E_RA, E_WRONGCA, E_WRONGRA, E_MAILCA, E_MAIL, E_MAILOTHER, E__MAX
 };
 
 int
@@ -492,12 +494,23 @@ sim_pki_init(const char *dir, const struct sim_inst *inst, br_hmac_drbg_context 
 			    NULL, 1, 0, ca_ku, 0, NULL, 0, NULL, 0, 10 },
 			[E_WRONGRA] = { "JP", inst->o, NULL, "RA Officer 01 (SIM)", &e[E_WRONGCA], 0,
 			    -1, X509_KU_DIGITAL_SIGNATURE, X509_EKU_CLIENT_AUTH, NULL, 0, NULL, 0, 2 },
+			/* The S/MIME signer of the outbox mails (smime.c), under RootCA2, and a
+			 * look-alike from the stranger CA for the mail_otherkey fault. */
+			[E_MAILCA] = { "JP", secom, NULL, "SECOM Passport for Member PUB CA (SIM)",
+			    &e[E_ROOTCA2], 1, 0, ca_ku, 0, NULL, 0, NULL, 0, 10 },
+			[E_MAIL] = { "JP", secom, NULL, "UPKI ca-support (SIM)", &e[E_MAILCA], 0, -1,
+			    X509_KU_DIGITAL_SIGNATURE | X509_KU_NON_REPUDIATION,
+			    X509_EKU_EMAIL_PROTECTION, NULL, 0, NULL, 0, 2, sim_profile.mail_from },
+			[E_MAILOTHER] = { "JP", secom, NULL, "UPKI ca-support (SIM)", &e[E_WRONGCA], 0,
+			    -1, X509_KU_DIGITAL_SIGNATURE | X509_KU_NON_REPUDIATION,
+			    X509_EKU_EMAIL_PROTECTION, NULL, 0, NULL, 0, 2, sim_profile.mail_from },
 		};
 		static const int curve[E__MAX] = {
 			[E_ECCROOT1] = BR_EC_secp384r1, [E_G7] = BR_EC_secp384r1,
 			[E_WEBROOT] = BR_EC_secp256r1, [E_WEB] = BR_EC_secp256r1,
 			[E_RACA] = BR_EC_secp256r1, [E_RA] = BR_EC_secp256r1,
 			[E_WRONGCA] = BR_EC_secp256r1, [E_WRONGRA] = BR_EC_secp256r1,
+			[E_MAILOTHER] = BR_EC_secp256r1,
 		};
 
 		for (int i = 0; i < E__MAX; i++) {
@@ -537,7 +550,9 @@ sim_pki_init(const char *dir, const struct sim_inst *inst, br_hmac_drbg_context 
 		const struct { const char *name; int i; } singles[] = {
 			{ "web-ca.pem", E_WEBROOT }, { "web-cert.pem", E_WEB }, { "ra-ca.pem", E_RACA },
 			{ "ra.pem", E_RA }, { "wrong-ra.pem", E_WRONGRA },
-			{ "ca/wrong-ca.pem", E_WRONGCA },
+			{ "ca/wrong-ca.pem", E_WRONGCA }, { "mail-ca.pem", E_ROOTCA2 },
+			{ "ca/mail-ca.pem", E_MAILCA }, { "mail-signer.pem", E_MAIL },
+			{ "ca/mail-other.pem", E_MAILOTHER },
 		};
 		const struct { const char *name; int i; } keys[] = {
 			{ "ca/rootca2-key.pem", E_ROOTCA2 }, { "ca/tls-rsa-root-2024-key.pem", E_TLS2024 },
@@ -545,7 +560,8 @@ sim_pki_init(const char *dir, const struct sim_inst *inst, br_hmac_drbg_context 
 			{ "ca/g7-ecc-key.pem", E_G7 }, { "ca/web-root-key.pem", E_WEBROOT },
 			{ "web-key.pem", E_WEB }, { "ca/ra-ca-key.pem", E_RACA },
 			{ "ra-key.pem", E_RA }, { "ca/wrong-ca-key.pem", E_WRONGCA },
-			{ "wrong-ra-key.pem", E_WRONGRA },
+			{ "wrong-ra-key.pem", E_WRONGRA }, { "ca/mail-ca-key.pem", E_MAILCA },
+			{ "ca/mail-signer-key.pem", E_MAIL }, { "ca/mail-other-key.pem", E_MAILOTHER },
 		};
 
 		for (size_t i = 0; i < sizeof(certs) / sizeof(certs[0]); i++)

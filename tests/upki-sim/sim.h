@@ -17,6 +17,8 @@
  *   lra.c       HTTP handlers of /upki-odcert/... (login, menu, upload, ...)
  *   control.c   HTTP handlers of /_sim/... (state, mail, clock, fault)
  *   fault.c     injected faults
+ *   smime.c     the outbox mails as UPKI sends them: RFC 5322, S/MIME-signed
+ *   smtp_out.c  delivery of the outbox by SMTP (--smtp-to)
  *
  * Clock: every time the simulator keeps is "sim time" = the real wall clock
  * plus an offset that POST /_sim/clock advances. Issuance delays are drawn in
@@ -29,6 +31,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include <bearssl.h>
 
@@ -248,6 +251,12 @@ enum sim_fault_mode {
 	SIM_F_RATE_LIMIT,    /* bulk download answered busy ("rate_limit_breach") */
 	SIM_F_SESSION_LOSS,  /* the session is gone at the next request */
 	SIM_F_DROP_ANSWER,   /* the request takes effect, then the connection is reset unanswered */
+	SIM_F_MAIL_BADSIG,   /* the next rendered mail: its signature value broken */
+	SIM_F_MAIL_OTHERKEY, /* the next rendered mail: signed by a stranger CA's key */
+	SIM_F_MAIL_OTHERHOST, /* the next rendered mail: its URL on another host, signed */
+	SIM_F_MAIL_DELAY,    /* the next mail is delivered by SMTP after "seconds" */
+	SIM_F_MAIL_LOST,     /* the next mail is never delivered by SMTP */
+	SIM_F_MAIL_DUPLICATE, /* the next mail is delivered by SMTP twice */
 	SIM_F__MAX
 };
 
@@ -256,6 +265,7 @@ struct sim_faults {
 	int status_5xx;                /* 500 by default */
 	int busy_status;               /* 200 by default (429/503 possible) */
 	unsigned slow_ms;
+	unsigned mail_delay_ms;        /* mail_delay: 5000 by default */
 	unsigned n_slow;               /* requests held right now */
 	char step[SIM_F__MAX][12];     /* request-level faults: only this step ("" any) */
 };
@@ -280,6 +290,7 @@ struct sim_opts {
 	int allow_revoke_status4;
 	int pem_quoted;
 	int log_level;
+	char smtp_to[80];        /* deliver the outbox by SMTP here; "" = no */
 };
 
 struct sim_session {
@@ -298,12 +309,22 @@ struct event_base;
 struct event;
 struct tls_server;
 
+/* The S/MIME signer of the outbox mails and the stranger's look-alike (smime.c). */
+struct sim_smime {
+	int loaded;
+	struct sim_ca signer;                 /* ca/mail-signer-key.pem, mail-signer.pem */
+	struct sim_ca other;                  /* ca/mail-other*.pem (mail_otherkey) */
+	unsigned char ca[SIM_CERT_MAX];       /* ca/mail-ca.pem, sent with the signer */
+	size_t ca_len;
+};
+
 struct sim {
 	char dir[SIM_PATH_MAX];
 	struct sim_opts opts;
 	struct sim_inst inst;
 	struct sim_ca ca_rsa;    /* NII Open Domain CA - G8 RSA (SIM) */
 	struct sim_ca ca_ecc;    /* NII Open Domain CA - G7 ECC (SIM) */
+	struct sim_smime smime;
 	br_hmac_drbg_context rng;
 
 	struct sim_app *apps[SIM_MAX_APPS]; /* in application order */
@@ -326,7 +347,22 @@ struct sim {
 	int lra_port, pub_port;
 	char public_url[128];    /* https://127.0.0.1:PUBPORT */
 	void *slow_list;         /* fault.c's held requests */
+	struct smtp_out *smtp;   /* smtp_out.c's queue; NULL without --smtp-to */
 };
+
+/* "1.2.3.4:PORT" or "[v6]:PORT" (main.c). 0 or ERR_MALFORMED. */
+int sim_parse_addr(const char *text, struct sockaddr_storage *ss, socklen_t *len, int *port);
+
+/* ---- SMTP delivery (smtp_out.c) ---- */
+
+struct json_w;
+/* Deliver every mail added from now on to "ADDR:PORT" (to NULL or "": off). */
+int sim_smtp_start(struct sim *s, const char *to);
+/* Queue m for delivery (takes the mail_* faults); nothing without sim_smtp_start. */
+void sim_smtp_queue(struct sim *s, const struct sim_mail *m);
+/* "smtp": {sent, retries, lost, dropped, duplicated, delayed, queued} for /_sim/state. */
+void sim_smtp_json(struct json_w *w, const struct sim *s);
+void sim_smtp_free(struct sim *s);
 
 /* Sim time in milliseconds (wall clock + offset). */
 int64_t sim_now_ms(const struct sim *s);
@@ -455,6 +491,32 @@ void sim_control_state(struct http_req *req, void *arg);
 void sim_control_mail(struct http_req *req, void *arg);
 void sim_control_clock(struct http_req *req, void *arg);
 void sim_control_fault(struct http_req *req, void *arg);
+
+/* ---- S/MIME mails (smime.c) ---- */
+
+/* faults of sim_mail_render(), as taken by sim_mail_faults_take(). */
+#define SIM_MAIL_F_BADSIG 1u     /* flip a bit of the signature value */
+#define SIM_MAIL_F_OTHERKEY 2u   /* sign with the stranger CA's key */
+#define SIM_MAIL_F_OTHERHOST 4u  /* the URL (body and signed) on SIM_MAIL_OTHER_HOST */
+#define SIM_MAIL_OTHER_HOST "upki-sim-other.invalid"
+#define SIM_MAIL_RENDER_MAX 32768 /* a rendered mail is smaller than this */
+
+/* Load the S/MIME keys of an init'ed DIR; an older DIR without them: loaded = 0. */
+int sim_smime_load(struct sim *s);
+void sim_smime_free(struct sim *s);
+/* Take one mail's worth of the mail_* faults: SIM_MAIL_F_* bits. */
+unsigned sim_mail_faults_take(struct sim *s);
+/*
+ * Render m as UPKI mails it: RFC 5322 headers (Subject in RFC 2047 ISO-2022-JP),
+ * multipart/signed (RFC 1847, protocol application/pkcs7-signature), an
+ * ISO-2022-JP text part and a detached CMS SignedData (RFC 5652, RSA SHA-256,
+ * signer + its CA certificate), CRLF line ends, into out[0..cap) (NUL-terminated;
+ * *len without the NUL). 0; ERR_TOOBIG; ERR_STATE when no key is loaded.
+ */
+int sim_mail_render(const struct sim *s, const struct sim_mail *m, unsigned faults,
+    char *out, size_t cap, size_t *len);
+/* GET /_sim/mail.eml?id=N: mail N rendered (faults taken), message/rfc822. */
+void sim_control_mail_eml(struct http_req *req, void *arg);
 
 /* Date "YYYY/MM/DD HH:MM:SS" in JST. */
 void sim_jst_format(int64_t unix_s, char out[20]);
