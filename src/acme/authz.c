@@ -393,6 +393,9 @@ acme_validation_start(struct acme *a, const struct rec_authz *az, size_t chall)
 		rc = validate_http01(a->validator, az->ident.value, az->challs[chall].token, keyauth,
 		    validation_done, j);
 		break;
+	case REC_CHALL_TLSALPN01:
+		rc = validate_tlsalpn01(a->validator, az->ident.value, keyauth, validation_done, j);
+		break;
 	case REC_CHALL_DNS01:
 		/* A wildcard's identifier is stored without "*.": the TXT is at _acme-challenge.x. */
 		rc = validate_dns01(a->validator, az->ident.value, keyauth, validation_done, j);

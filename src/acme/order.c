@@ -25,31 +25,26 @@ struct new_order {
 };
 
 /*
- * The challenges an authorization offers, in this order (the index is the
- * last part of the challenge URL): http-01 and dns-01 for a name, only dns-01
- * for a wildcard (RFC 8555 §7.1.3, §8). Each has its own token.
+ * Offer a challenge of type on az (when offered is nonzero), with a fresh
+ * token. A wildcard is offered dns-01 only (RFC 8555 §7.1.3, §8).
  */
-static const uint8_t challs_name[] = { REC_CHALL_HTTP01, REC_CHALL_DNS01 };
-static const uint8_t challs_wildcard[] = { REC_CHALL_DNS01 };
-
 static int
-authz_challs_fill(struct rec_authz *az)
+chall_add(struct rec_authz *az, unsigned type, int offered)
 {
-	const uint8_t *types = az->wildcard ? challs_wildcard : challs_name;
-	size_t n = az->wildcard ? sizeof(challs_wildcard) : sizeof(challs_name);
+	struct rec_chall *c;
+	unsigned char raw[32];
 	int rc;
 
-	az->n_challs = 0;
-	for (size_t i = 0; i < n && i < REC_CHALL_N; i++) {
-		struct rec_chall *c = &az->challs[az->n_challs++];
-		unsigned char raw[32];
-
-		c->type = types[i];
-		c->status = REC_CHALL_PENDING;
-		if ((rc = platform_random(raw, sizeof(raw))) != 0)
-			return rc;
-		b64url_encode(c->token, sizeof(c->token), raw, sizeof(raw));
-	}
+	if (!offered)
+		return 0;
+	if (az->n_challs >= REC_CHALL_N)
+		return ERR_TOOBIG;
+	if ((rc = platform_random(raw, sizeof(raw))) != 0)
+		return rc;
+	c = &az->challs[az->n_challs++];
+	c->type = (uint8_t)type;
+	c->status = REC_CHALL_PENDING;
+	b64url_encode(c->token, sizeof(c->token), raw, sizeof(raw));
 	return 0;
 }
 
@@ -80,7 +75,10 @@ new_order_fn(struct store_txn *t, void *arg)
 			az->status = REC_AUTHZ_PENDING;
 			az->created = n->now;
 			az->expires = n->now + 7 * 86400;
-			if ((rc = authz_challs_fill(az)) != 0)
+			/* The challenge list: one line per method, in the order clients see it. */
+			if ((rc = chall_add(az, REC_CHALL_HTTP01, !az->wildcard)) != 0 ||
+			    (rc = chall_add(az, REC_CHALL_TLSALPN01, !az->wildcard)) != 0 ||
+			    (rc = chall_add(az, REC_CHALL_DNS01, 1)) != 0)
 				return rc;
 			if ((rc = store_authz_put(t, az)) != 0)
 				return rc;

@@ -15,6 +15,7 @@
 #include "tls/capture.h"
 #include "tls/client_int.h"
 #include "tls/noverify.h"
+#include "tls/conn_int.h"
 #include "tls/server_int.h"
 #include "tls/tls.h"
 #include "util/err.h"
@@ -22,17 +23,6 @@
 
 #define TLS_PUMP_TURNS 256      /* bound on engine steps per call */
 
-
-struct tls_conn {
-	br_ssl_engine_context *eng;
-	struct x509_capture *cap;
-	struct tls_client *client;   /* client side: where to keep the session */
-	char name[256];              /* client side: server name, "" for none */
-	int sock_err;          /* -errno of the last failed socket call */
-	unsigned char ready;
-	unsigned char eof;     /* peer closed the TCP stream */
-	unsigned char closing; /* close_notify queued (tls_conn_close / tls_conn_shutdown) */
-};
 
 struct tls_conn_srv {
 	struct tls_conn h;

@@ -151,4 +151,39 @@ int tls_error_alert(int err);
  */
 const char *tls_error_name(int err);
 
+/* ---- alpn.c: the tls-alpn-01 validation client (RFC 8737) ---- */
+
+#define TLS_ALPN_ACME "acme-tls/1"
+#define TLS_ALPN_CERT_MAX 4096            /* largest end-entity certificate kept */
+#define TLS_ALPN_BUFSIZE (4096 + 325)     /* record buffer: 4 KiB fragments + overhead */
+
+/*
+ * A client connection for tls-alpn-01: TLS 1.2 offering only the ALPN
+ * protocol "acme-tls/1", server_name as SNI, and no certificate checks at all
+ * (no chain, no name, no dates): the peer's end-entity certificate (at most
+ * TLS_ALPN_CERT_MAX bytes, else the handshake fails with
+ * BR_ERR_X509_LIMIT_EXCEEDED) is kept for tls_conn_alpn_cert(). Its record
+ * buffer is TLS_ALPN_BUFSIZE bytes, so the whole connection takes
+ * tls_conn_alpn_size() bytes. Drive the handshake with tls_conn_read() and
+ * tls_conn_want() until tls_conn_ready(); send no application data; free with
+ * tls_conn_free(). 0, ERR_TOOBIG (name of 256 bytes or more), ERR_NOMEM, ERR_TLS.
+ */
+int tls_conn_new_alpn(struct tls_conn **out, const char *server_name);
+
+/* The ALPN protocol the server selected, or NULL when it selected none. */
+const char *tls_conn_alpn_selected(const struct tls_conn *c);
+
+/*
+ * The peer's end-entity certificate (DER) on a tls_conn_new_alpn() connection
+ * once the server's Certificate message was read; NULL (*len 0) before, when it
+ * was too big, or on any other kind of connection. Valid until tls_conn_free().
+ */
+const unsigned char *tls_conn_alpn_cert(const struct tls_conn *c, size_t *len);
+
+/* 1 when the server's certificate was over TLS_ALPN_CERT_MAX (the handshake failed for it). */
+int tls_conn_alpn_cert_too_big(const struct tls_conn *c);
+
+/* Bytes one tls_conn_new_alpn() connection takes (for figures). */
+size_t tls_conn_alpn_size(void);
+
 #endif

@@ -92,6 +92,8 @@ static const struct cfg_key cfg_keys[] = {
 	{ "mail_listen", CT_MAIL_LISTEN, 0, 0, 0, 0 },
 	{ "mail_relays", CT_NETS, offsetof(struct config, mail_relays), 0, 0, 0 },
 	INT("mail_cmd_timeout", mail_cmd_timeout_s, 1, 3600),
+	/* tls-alpn-01 */
+	INT("tlsalpn01_port", tlsalpn01_port, 1, 65535),
 	/* dns-01 and wildcards */
 	BOOL("upki_wildcards", upki_wildcards),
 };
@@ -134,6 +136,7 @@ config_defaults(struct config *cfg)
 	cfg->caa_max_age_s = CONFIG_ACME_CAA_MAX_AGE_S;
 	config_parse_nets(&cfg->mail_relays, "127.0.0.0/8,::1", why_unused, sizeof(why_unused));
 	cfg->mail_cmd_timeout_s = CONFIG_MAIL_CMD_TIMEOUT_S;
+	cfg->tlsalpn01_port = 443;
 }
 
 int

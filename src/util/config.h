@@ -114,6 +114,8 @@ struct config {
 	int n_mail_listen;
 	struct config_nets mail_relays;     /* clients allowed to connect (default: loopback) */
 	int mail_cmd_timeout_s;             /* seconds to wait for a command or DATA line */
+	/* tls-alpn-01: port of the validation handshakes (443; tests and the demo set another). */
+	int tlsalpn01_port;
 	/* Wildcard identifiers ("*.x", dns-01 only, never first) accepted and sent to UPKI. */
 	int upki_wildcards;
 };

@@ -97,6 +97,21 @@ int validate_caa_all(struct validator *v, const struct validate_caa_item *items,
 size_t validate_caa_identities(const struct config *cfg, char (*names)[254], size_t max);
 
 /*
+ * tls-alpn-01 (RFC 8737): at every address of name (A then AAAA) on
+ * tlsalpn01_port (443 unless set), a TLS handshake offering only ALPN
+ * "acme-tls/1" with SNI name; the server must select acme-tls/1 and show a
+ * certificate with exactly one subjectAltName, the dNSName name, and a
+ * critical acmeIdentifier holding SHA-256(keyauth). Connection failures are
+ * retried over the addresses a bounded number of times; a wrong answer ends it.
+ * Failure types: dns, connection, tls (handshake failed, no ALPN),
+ * incorrectResponse (certificate), each detail naming the address. Returns
+ * ERR_UNSUPPORTED for a wildcard name, ERR_TOOBIG over the limits; cb is
+ * called exactly once, never from inside this call.
+ */
+int validate_tlsalpn01(struct validator *v, const char *name, const char *keyauth,
+    validate_cb cb, void *arg);
+
+/*
  * dns-01 (RFC 8555 §8.4): look up TXT at "_acme-challenge.<name>" through the
  * configured resolver (name is the authorization's identifier: for a wildcard
  * "*.x" that is "x", so the record is at "_acme-challenge.x"). Valid when any

@@ -18,6 +18,7 @@ struct resolver;
 struct tls_client;
 struct v01;
 struct caa_job;
+struct va01;
 struct d01;
 
 struct validator {
@@ -34,12 +35,17 @@ struct validator {
 	struct config_nets builtin_nets, deny_nets, allow_nets;
 	struct sockaddr_storage own[CONFIG_MAX_LISTEN];
 	int n_own;
+	int tlsalpn01_port;              /* port of tls-alpn-01 handshakes (443 unless set) */
+	struct va01 *tlsalpn01_pending;  /* running tls-alpn-01 validations (tlsalpn01.c) */
+	unsigned tlsalpn01_npending;
 	struct d01 *dns01_pending;   /* running dns-01 validations (dns01.c) */
 	unsigned dns01_npending;
 };
 
 /* Drop every running http-01 validation without calling its callback; free http01_tls. */
 void http01_cancel_all(struct validator *v);
+/* Drop every running tls-alpn-01 validation without calling its callback. */
+void tlsalpn01_cancel_all(struct validator *v);
 /* Drop every running dns-01 validation without calling its callback. */
 void dns01_cancel_all(struct validator *v);
 

@@ -27,6 +27,7 @@ validator_new(struct validator **out, struct event_base *base, const struct conf
 		return rc;
 	}
 	netfilter_setup(v, cfg);
+	v->tlsalpn01_port = cfg->tlsalpn01_port;
 	if (cfg->has_resolver) {
 		rc = resolver_new(&v->res, base, (const struct sockaddr *)&cfg->resolver.ss,
 		    cfg->resolver.len, 2000, 2);
@@ -50,6 +51,7 @@ validator_free(struct validator *v)
 	http01_cancel_all(v);
 	caa_cancel_all(v);
 	free(v->caa_issuers);
+	tlsalpn01_cancel_all(v);
 	dns01_cancel_all(v);
 	resolver_free(v->res);
 	free(v);

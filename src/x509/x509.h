@@ -415,4 +415,21 @@ int x509_selfsigned_build(unsigned char *out, size_t outsz, size_t *outlen, cons
     const unsigned char *ec_pub_point, size_t ptlen, int curve, int64_t not_before,
     int64_t not_after, const unsigned char serial[16], x509_sign_fn sign, void *ctx);
 
+/* ---- tls-alpn-01 (acmeid.c) ---- */
+
+/*
+ * RFC 8737 §3: does the DER certificate der[0..len) answer a tls-alpn-01
+ * challenge for name with digest = SHA-256 of the key authorization? It must
+ * parse (x509_cert_parse, into the caller's c), have a subjectAltName of exactly
+ * one entry, a dNSName equal to name (ASCII case-insensitive), and a critical
+ * acmeIdentifier extension (1.3.6.1.5.5.7.1.31) whose OCTET STRING equals digest.
+ * The signature and validity dates are not looked at. Returns 0 when all holds;
+ * ERR_MALFORMED or ERR_TOOBIG when it does not parse (an acmeIdentifier that is
+ * not an OCTET STRING of 32 bytes is one such case); ERR_DENIED when it parses
+ * but is wrong. why[0..cap) always gets a NUL-terminated sentence of printable
+ * ASCII saying what was wrong ("" on success).
+ */
+int x509_acme_tlsalpn_check(struct x509_cert *c, const unsigned char *der, size_t len,
+    const char *name, const unsigned char digest[X509_ACME_ID_LEN], char *why, size_t cap);
+
 #endif

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # dns-01 (RFC 8555 §8.4) and wildcards against pebble-challtestsrv on
 # loopback, with upki_wildcards on: every authorization of a name offers
-# http-01 and dns-01, a wildcard's only dns-01 (wildcard: true, value without
+# http-01, tls-alpn-01 and dns-01, a wildcard's only dns-01 (wildcard: true, value without
 # "*."); our own client validates by TXT (one of several matching, a CNAME to
 # another zone, a wildcard and its base name at one TXT name), fails with the
 # right type and a detail that says what was seen (wrong TXT, no TXT,
@@ -74,7 +74,7 @@ report(s.new_order("sub", ["h.x.w3.example.ac.jp", "*.x.w3.example.ac.jp"]), tag
 report(s.new_order("sub", ["h.w3.example.ac.jp", "*.example.ac.jp"]), tag="sub_up.")
 report(s.new_order("sub", ["w3.example.ac.jp"]), tag="sub_apex.")
 PY
-check_eq "a name's authorization offers http-01 and dns-01" "http-01,dns-01" "$(field good_types)"
+check_eq "a name's authorization offers http-01, tls-alpn-01 and dns-01" "http-01,tls-alpn-01,dns-01" "$(field good_types)"
 check_eq "dns-01 with the right TXT: valid" valid "$(field good)"
 check_eq "... the order becomes ready" ready "$(field good_order)"
 check_eq "... the challenge carries 'validated'" yes "$(field good_validated)"
@@ -91,7 +91,7 @@ check_eq "SERVFAIL: invalid" invalid "$(field servfail)"
 check_eq "... dns" "$E:dns" "$(field servfail_etype)"
 check_match "... after 3 tries" "SERVFAIL.*_acme-challenge\.d5\.example\.ac\.jp \(3 tries\)" "$(field servfail_edetail)"
 check_eq "a CNAME to another zone holding the TXT: valid" valid "$(field cname)"
-check_eq "the base name: both; the wildcard: dns-01 only" "http-01,dns-01;dns-01" "$(field wild_types)"
+check_eq "the base name: all three; the wildcard: dns-01 only" "http-01,tls-alpn-01,dns-01;dns-01" "$(field wild_types)"
 check_eq "wildcard: the authorization's value has no '*.'" "w.example.ac.jp,w.example.ac.jp" "$(field wild_values)"
 check_eq "wildcard: 'wildcard: true' on the wildcard's authorization only" "false,true" "$(field wild_wild)"
 check_eq "wildcard and base name, two TXT at one name: both valid" "valid,valid" "$(field wild)"

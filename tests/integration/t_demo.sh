@@ -7,7 +7,8 @@
 # CSR, as the demo says: that rerun must not make a second UPKI application.
 . "$(dirname "$0")/lib.sh"
 
-export VAR=$T/var GW_PORT=$(free_port) SIM_PORT=$(free_port) DNS_PORT=$(free_port) HTTP01_PORT=$(free_port) MAIL_PORT=$(free_port)
+export VAR=$T/var GW_PORT=$(free_port) SIM_PORT=$(free_port) DNS_PORT=$(free_port) HTTP01_PORT=$(free_port) \
+	MAIL_PORT=$(free_port) TLSALPN01_PORT=$(free_port)
 export NAME=demo.example.ac.jp O BIN SIM
 
 start_demo() {   # -> out (the launcher's text)
