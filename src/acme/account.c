@@ -308,8 +308,7 @@ acme_new_account(struct http_req *req, void *arg)
 		return;
 	}
 	if (rc != 0) {
-		acme_problem(req, rc == ERR_FULL ? ERR_FULL : ACME_E_INTERNAL, rc == ERR_FULL ? NULL :
-		    "cannot store the account");
+		acme_store_failed(req, rc, "cannot store the account");
 		return;
 	}
 	if (!n->found)
@@ -409,7 +408,7 @@ acme_account_post(struct http_req *req, void *arg)
 	struct acme_post *p = arena_zalloc(&req->arena, sizeof(*p));
 	const char *rest = NULL;
 	uint64_t id;
-	int t;
+	int t, rc;
 
 	if (p == NULL) {
 		acme_problem(req, ACME_E_INTERNAL, "out of memory");
@@ -449,8 +448,8 @@ acme_account_post(struct http_req *req, void *arg)
 		p->acct.status = REC_ACCOUNT_DEACTIVATED;
 		log_info("acme: %s: account %" PRIu64 " deactivated", req->peer, id);
 	}
-	if (store_write(acme_store(a), acct_put_fn, &p->acct) != 0) {
-		acme_problem(req, ACME_E_INTERNAL, "cannot store the account");
+	if ((rc = store_write(acme_store(a), acct_put_fn, &p->acct)) != 0) {
+		acme_store_failed(req, rc, "cannot store the account");
 		return;
 	}
 	acme_account_reply(a, req, 200, &p->acct);

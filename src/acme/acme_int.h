@@ -55,6 +55,10 @@ struct acme {
 	size_t nroutes;
 	struct event *sweep_ev;        /* sweep.c */
 	uint64_t swept_run, swept_total;
+	uint64_t deleted_run;
+	size_t sweep_batch;            /* records per sweep batch; 0 = STORE_SWEEP_MAX */
+	struct store_eab_walk eab_walk; /* sweep.c: where the account_by_eab walk is */
+	size_t eab_unreadable_pass, eab_unreadable_said;
 	struct acme_window limits[ACME_LIMIT__MAX][ACME_LIMIT_SLOTS];   /* limits.c */
 	struct acme_vslot vslots[CONFIG_ACME_MAX_VALIDATIONS];          /* validations per account */
 	unsigned v_inflight;
@@ -75,6 +79,24 @@ int acme_limits_refuse(struct acme *a, struct http_req *req, uint64_t acct, int6
     int order);
 
 /*
+ * Open work per account (limits.c), counted by the store in the transaction
+ * that changes it (store_account_pending): limit_pending_orders pending or
+ * ready orders, limit_pending_authzs pending authorizations. pending_check
+ * runs inside newOrder's transaction once its new authorizations are put and
+ * before the order is: 0, or ERR_RATELIMIT (abort) with pl->hit set;
+ * pending_refuse answers that (429 rateLimited, Retry-After, one log line).
+ */
+#define ACME_PENDING_RETRY_S 300
+struct acme_pending_limit {
+	int max_orders, max_authzs;     /* from the config; 0 = off */
+	int hit;                        /* 0, 1 = orders, 2 = authorizations */
+	struct store_pending have;      /* the account's counts when hit */
+};
+void acme_pending_init(struct acme *a, struct acme_pending_limit *pl);
+int acme_pending_check(struct store_txn *t, uint64_t acct, struct acme_pending_limit *pl);
+void acme_pending_refuse(struct http_req *req, uint64_t acct, const struct acme_pending_limit *pl);
+
+/*
  * The validation pool (limits.c): at most CONFIG_ACME_MAX_VALIDATIONS run at
  * once and CONFIG_ACME_VALIDATIONS_PER_ACCOUNT of them for one account, so
  * one account cannot fill it. admit: 0, or ERR_RATELIMIT with why and a
@@ -86,13 +108,14 @@ void acme_validation_took(struct acme *a, uint64_t acct);
 void acme_validation_gave(struct acme *a, uint64_t acct);
 
 /*
- * Expiry on a schedule (sweep.c): start arms a reactor timer (nothing without
- * an event base or a store); once runs one bounded batch at now, *swept the
- * records it changed (STORE_SWEEP_MAX: more are due).
+ * Expiry and deletion on a schedule (sweep.c): start arms a reactor timer
+ * (nothing without an event base or a store); once runs one bounded batch at
+ * now: *swept the records it marked expired, *deleted the ended ones it
+ * handled past sweep_retain_days (together STORE_SWEEP_MAX: more are due).
  */
 int acme_sweep_start(struct acme *a);
 void acme_sweep_stop(struct acme *a);
-int acme_sweep_once(struct acme *a, int64_t now, size_t *swept);
+int acme_sweep_once(struct acme *a, int64_t now, size_t *swept, size_t *deleted);
 
 /* Nonce pool (nonce.c). consume: 0, or ERR_NOTFOUND/ERR_TIMEOUT/ERR_EXISTS = badNonce. */
 int acme_nonces_new(struct acme_nonces **out);
@@ -152,6 +175,9 @@ struct store *acme_store(const struct acme *a);
  * and the caller stops. Reads and work in progress do not ask.
  */
 int acme_room(struct acme *a, struct http_req *req);
+/* Answer a store_write() failure: ERR_FULL as 503 with Retry-After (the
+ * storage is full), anything else as serverInternal with the detail what. */
+void acme_store_failed(struct http_req *req, int rc, const char *what);
 
 void acme_directory_get(struct http_req *req, void *arg);
 void acme_healthz_get(struct http_req *req, void *arg);

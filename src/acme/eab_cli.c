@@ -71,6 +71,7 @@ struct eab_show {
 	struct rec_eab e;
 	uint64_t ids[EAB_SHOW_ACCOUNTS];
 	struct rec_account acct[EAB_SHOW_ACCOUNTS];
+	int acct_rc[EAB_SHOW_ACCOUNTS];    /* 0, ERR_NOTFOUND, or why it does not decode */
 	size_t n;
 	int more;
 };
@@ -87,9 +88,13 @@ eab_show_fn(struct store_txn *t, void *arg)
 		return rc;
 	if ((rc = store_account_list_by_eab(t, sh->kid, 0, sh->ids, EAB_SHOW_ACCOUNTS, &sh->n)) != 0)
 		return rc;
-	for (size_t i = 0; i < sh->n; i++)
-		if ((rc = store_account_get(t, sh->ids[i], &sh->acct[i])) != 0)
+	for (size_t i = 0; i < sh->n; i++) {
+		/* A bad entry or record is shown as such, not a failure of the listing. */
+		rc = store_account_get(t, sh->ids[i], &sh->acct[i]);
+		if (rc != 0 && rc != ERR_NOTFOUND && rc != ERR_MALFORMED && rc != ERR_VERSION)
 			return rc;
+		sh->acct_rc[i] = rc;
+	}
 	if (sh->n == EAB_SHOW_ACCOUNTS &&
 	    (rc = store_account_list_by_eab(t, sh->kid, sh->ids[sh->n - 1], &extra, 1, &n2)) != 0)
 		return rc;
@@ -306,6 +311,12 @@ eab_cmd_show(struct store *store, const char *kid)
 	for (size_t i = 0; i < sh.n; i++) {
 		const struct rec_account *ac = &sh.acct[i];
 
+		if (sh.acct_rc[i] != 0) {
+			printf("account %" PRIu64 "\t%s\n", sh.ids[i], sh.acct_rc[i] == ERR_NOTFOUND ?
+			    "missing: no account record (the sweep removes this entry)" :
+			    "unreadable: its record does not decode (restore it from a backup)");
+			continue;
+		}
 		eab_time(when, sizeof(when), ac->created);
 		printf("account %" PRIu64 "\t%s\tcreated=%s\t", ac->id,
 		    rec_account_status_str(ac->status), when);

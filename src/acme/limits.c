@@ -118,6 +118,52 @@ acme_limits_refuse(struct acme *a, struct http_req *req, uint64_t acct, int64_t 
 	return 1;
 }
 
+/* ---- open work per account: counted by the store ---- */
+
+void
+acme_pending_init(struct acme *a, struct acme_pending_limit *pl)
+{
+	memset(pl, 0, sizeof(*pl));
+	pl->max_orders = a->app->cfg->limit_pending_orders;
+	pl->max_authzs = a->app->cfg->limit_pending_authzs;
+}
+
+int
+acme_pending_check(struct store_txn *t, uint64_t acct, struct acme_pending_limit *pl)
+{
+	int rc;
+
+	pl->hit = 0;
+	if (pl->max_orders <= 0 && pl->max_authzs <= 0)
+		return 0;
+	rc = store_account_pending(t, acct, &pl->have);
+	if (rc != 0)
+		return rc;
+	/* The order itself is not counted yet; its new authorizations are. */
+	if (pl->max_orders > 0 && pl->have.orders >= (uint32_t)pl->max_orders)
+		pl->hit = 1;
+	else if (pl->max_authzs > 0 && pl->have.authzs > (uint32_t)pl->max_authzs)
+		pl->hit = 2;
+	return pl->hit ? ERR_RATELIMIT : 0;
+}
+
+void
+acme_pending_refuse(struct http_req *req, uint64_t acct, const struct acme_pending_limit *pl)
+{
+	char detail[256];
+
+	if (pl->hit == 1)
+		snprintf(detail, sizeof(detail), "this account has %" PRIu32 " pending or ready "
+		    "orders, its limit is %d: finalize them, or wait until they expire",
+		    pl->have.orders, pl->max_orders);
+	else
+		snprintf(detail, sizeof(detail), "this order would leave this account with %" PRIu32
+		    " pending authorizations, its limit is %d: complete or deactivate them, or "
+		    "wait until they expire", pl->have.authzs, pl->max_authzs);
+	log_info("acme: %s: account %" PRIu64 ": rate limited: %s", req->peer, acct, detail);
+	acme_problem_retry(req, ACME_E_RATELIMITED, ACME_PENDING_RETRY_S, detail);
+}
+
 /* ---- the validation pool: CONFIG_ACME_MAX_VALIDATIONS at once, a share per account ---- */
 
 static struct acme_vslot *

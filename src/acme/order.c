@@ -22,6 +22,7 @@ struct new_order {
 	int reused[REC_IDENT_N];
 	int64_t now;
 	uint64_t account_id;
+	struct acme_pending_limit pend;
 };
 
 /*
@@ -87,6 +88,8 @@ new_order_fn(struct store_txn *t, void *arg)
 		}
 		n->o.authz_ids[i] = az->id;
 	}
+	if ((rc = acme_pending_check(t, n->account_id, &n->pend)) != 0)
+		return rc;
 	if ((rc = store_seq_next(t, STORE_SEQ_ORDER, &n->o.id)) != 0)
 		return rc;
 	acme_order_refresh(t, &n->o, n->now);
@@ -272,9 +275,12 @@ acme_new_order(struct http_req *req, void *arg)
 		return;
 	if (acme_room(a, req) != 0)
 		return;
+	acme_pending_init(a, &n->pend);
 	if ((wrc = store_write(acme_store(a), new_order_fn, n)) != 0) {
-		acme_problem(req, wrc == ERR_FULL ? ERR_FULL : ACME_E_INTERNAL, wrc == ERR_FULL ? NULL :
-		    "cannot store the order");
+		if (wrc == ERR_RATELIMIT && n->pend.hit)
+			acme_pending_refuse(req, p->acct.id, &n->pend);
+		else
+			acme_store_failed(req, wrc, "cannot store the order");
 		return;
 	}
 	acme_limit_count(a, ACME_LIMIT_ORDERS, p->acct.id, n->now);

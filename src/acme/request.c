@@ -22,16 +22,23 @@ acme_store(const struct acme *a)
 	return a->app->store;
 }
 
+void
+acme_store_failed(struct http_req *req, int rc, const char *what)
+{
+	if (rc == ERR_FULL)
+		acme_problem(req, ERR_FULL, "the gateway's storage is full: new work waits until "
+		    "expired objects are swept");
+	else
+		acme_problem(req, ACME_E_INTERNAL, what);
+}
+
 int
 acme_room(struct acme *a, struct http_req *req)
 {
 	int rc = store_room(acme_store(a));
 
-	if (rc == 0)
-		return 0;
-	acme_problem(req, rc == ERR_FULL ? ERR_FULL : ACME_E_INTERNAL, rc == ERR_FULL ?
-	    "the gateway's storage is full: new work waits until expired objects are swept" :
-	    "cannot read the store's size");
+	if (rc != 0)
+		acme_store_failed(req, rc, "cannot read the store's size");
 	return rc;
 }
 

@@ -129,8 +129,34 @@ store_order_put(struct store_txn *t, const struct rec_order *r)
 		if ((rc = store_put(t, STORE_DB_ORDER_BY_EXPIRY, k, 16, "", 0, 0)) != 0)
 			return rc;
 	}
+	if ((rc = rec_order_life(t, have_old ? &old : NULL, r)) != 0)
+		return rc;
 	store_be64_put(k, r->id);
 	return store_put(t, STORE_DB_ORDER, k, 8, buf, len, 0);
+}
+
+int
+store_order_del(struct store_txn *t, uint64_t id)
+{
+	struct rec_order old;
+	uint8_t k[16];
+	int rc = store_order_get(t, id, &old);
+
+	if (rc != 0)
+		return rc;
+	store_be64_put(k, old.account_id);
+	store_be64_put(k + 8, id);
+	if ((rc = rec_idx_del_quiet(t, STORE_DB_ORDER_BY_ACCOUNT, k, 16)) != 0)
+		return rc;
+	if (rec_order_live(&old)) {
+		rec_key_time_id(k, old.expires, id);
+		if ((rc = rec_idx_del_quiet(t, STORE_DB_ORDER_BY_EXPIRY, k, 16)) != 0)
+			return rc;
+	}
+	if ((rc = rec_order_life(t, &old, NULL)) != 0)
+		return rc;
+	store_be64_put(k, id);
+	return store_del(t, STORE_DB_ORDER, k, 8);
 }
 
 int
@@ -222,8 +248,35 @@ store_authz_put(struct store_txn *t, const struct rec_authz *r)
 		if ((rc = rec_idx_put_id(t, STORE_DB_AUTHZ_BY_ACCOUNT_NAME, nk, nlen, r->id)) != 0)
 			return rc;
 	}
+	if ((rc = rec_authz_life(t, have_old ? &old : NULL, r)) != 0)
+		return rc;
 	store_be64_put(k, r->id);
 	return store_put(t, STORE_DB_AUTHZ, k, 8, buf, len, 0);
+}
+
+int
+store_authz_del(struct store_txn *t, uint64_t id)
+{
+	uint8_t k[16], nk[10 + REC_IDENT_MAX];
+	struct rec_authz old;
+	size_t nlen;
+	int rc = store_authz_get(t, id, &old);
+
+	if (rc != 0)
+		return rc;
+	if (rec_authz_live(&old) && old.expires != 0) {
+		rec_key_time_id(k, old.expires, id);
+		if ((rc = rec_idx_del_quiet(t, STORE_DB_AUTHZ_BY_EXPIRY, k, 16)) != 0)
+			return rc;
+	}
+	if ((rc = authz_name_key(nk, old.account_id, &old.ident, old.wildcard, &nlen)) != 0)
+		return rc;
+	if ((rc = rec_idx_del_owned(t, STORE_DB_AUTHZ_BY_ACCOUNT_NAME, nk, nlen, id)) != 0)
+		return rc;
+	if ((rc = rec_authz_life(t, &old, NULL)) != 0)
+		return rc;
+	store_be64_put(k, id);
+	return store_del(t, STORE_DB_AUTHZ, k, 8);
 }
 
 int

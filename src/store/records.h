@@ -302,21 +302,65 @@ int store_account_find_by_key(struct store_txn *t, const uint8_t thumbprint[REC_
 int store_account_list_by_eab(struct store_txn *t, const char *kid, uint64_t after_id,
 			      uint64_t *ids, size_t max, size_t *n);
 
-/* Orders. put keeps ORDER_BY_ACCOUNT and ORDER_BY_EXPIRY (pending/ready only). */
+/*
+ * A bounded walk over ACCOUNT_BY_EAB that removes what no account put can:
+ * an entry whose account record is gone, or whose account is bound through
+ * another kid (the account was rewritten while its previous version did not
+ * decode, so the put could not move the entry), or a malformed key. An entry
+ * whose account does not decode is kept (the record may be restored; `eab
+ * show` marks it) and counted in unreadable. Each call checks at most
+ * min(max, 64) entries after key (klen 0: from the first),
+ * moves key on, and sets wrapped when it reached the end (the next call
+ * starts again at the first). Needs a write transaction.
+ */
+struct store_eab_walk {
+	uint8_t key[1 + REC_KID_MAX + 8];
+	size_t klen;
+	size_t checked, dropped, unreadable;    /* by the last call */
+	int wrapped;
+};
+int store_eab_idx_walk(struct store_txn *t, struct store_eab_walk *w, size_t max);
+
+/*
+ * Orders. put keeps ORDER_BY_ACCOUNT, ORDER_BY_EXPIRY (pending/ready only),
+ * ORDER_BY_END (invalid only), AUTHZ_BY_ORDER (each authz_ids[i] -> this
+ * order) and the account's pending count (pending/ready orders). del removes
+ * the order and all of that (ERR_NOTFOUND if absent, ERR_MALFORMED if it does
+ * not decode: then nothing is removed); it does not touch the authorizations.
+ */
 int store_order_get(struct store_txn *t, uint64_t id, struct rec_order *out);
 int store_order_put(struct store_txn *t, const struct rec_order *r);
+int store_order_del(struct store_txn *t, uint64_t id);
 /* Ids of the account's orders greater than after_id, ascending, at most max. */
 int store_order_list_by_account(struct store_txn *t, uint64_t account_id, uint64_t after_id,
 				uint64_t *ids, size_t max, size_t *n);
 
 /*
- * Authorizations. put keeps AUTHZ_BY_EXPIRY (pending/valid only) and
- * AUTHZ_BY_ACCOUNT_NAME: a pending or valid authz becomes the one found for
- * (account, identifier, wildcard); any other status removes it from there if it
- * was the one.
+ * Authorizations. put keeps AUTHZ_BY_EXPIRY (pending/valid only),
+ * AUTHZ_BY_END (any other status), the account's pending count (pending
+ * authzs) and AUTHZ_BY_ACCOUNT_NAME: a pending or valid authz becomes the one
+ * found for (account, identifier, wildcard); any other status removes it from
+ * there if it was the one. del removes the authz (challenges included) and
+ * its index entries, as store_order_del; the caller checks store_authz_refs.
  */
 int store_authz_get(struct store_txn *t, uint64_t id, struct rec_authz *out);
 int store_authz_put(struct store_txn *t, const struct rec_authz *r);
+int store_authz_del(struct store_txn *t, uint64_t id);
+/* Ids of the orders that refer to authz_id (AUTHZ_BY_ORDER), ascending, at
+ * most max (order_ids may be NULL to count only). */
+int store_authz_refs(struct store_txn *t, uint64_t authz_id, uint64_t *order_ids, size_t max,
+		     size_t *n);
+
+/*
+ * What an account has open, counted by the puts in the same transaction as
+ * each status change: pending or ready orders, pending authorizations (each
+ * once, however many orders refer to it). Both 0 for an unknown account.
+ */
+struct store_pending {
+	uint32_t orders;
+	uint32_t authzs;
+};
+int store_account_pending(struct store_txn *t, uint64_t account_id, struct store_pending *out);
 /* The latest pending or valid authz of the account for ident (the caller checks
  * status and expiry before reuse). ERR_NOTFOUND if none. */
 int store_authz_find(struct store_txn *t, uint64_t account_id, const struct rec_ident *ident,
@@ -458,5 +502,19 @@ int store_mail_update(struct store_txn *t, const struct rec_mail *m);
  * walks the new ones with store_mail_next(t, REC_MAIL_NEW, last, &m).
  */
 int store_mail_next(struct store_txn *t, int state, uint64_t after_id, struct rec_mail *out);
+/*
+ * Delete what ended at least retain_s seconds ago (its expires <= now -
+ * retain_s): invalid orders that never reached UPKI (job_id 0), then
+ * authorizations that are no longer pending or valid and that no order
+ * refers to (an order's deletion takes its authorizations with it when it
+ * was their last reference). Pending, ready, processing and valid orders,
+ * certificates, jobs, accounts and EAB keys are never deleted. At most
+ * min(max, STORE_SWEEP_MAX) orders and authorizations from the end indexes,
+ * plus the authorizations of those orders (REC_IDENT_N each); *deleted gets
+ * how many index entries were handled (call again while it equals max).
+ * Needs a write transaction (store_write_reclaim: deletes need pages too).
+ */
+int store_sweep_delete(struct store_txn *t, int64_t now, int64_t retain_s, size_t max,
+		       size_t *deleted);
 
 #endif

@@ -215,3 +215,103 @@ store_eab_migrate_index(struct store_txn *t)
 		 unreadable);
 	return 0;
 }
+
+/* ---- the walk that removes what no account put can ----------------------------------- */
+
+#define EAB_WALK_MAX 64          /* entries one walk call reads (whole keys, any length) */
+
+struct eab_walk_collect {
+	uint8_t (*keys)[STORE_KEY_MAX];
+	size_t *lens;
+	size_t n, max;
+};
+
+static int
+eab_walk_collect_cb(void *arg, const void *k, size_t kl, const void *v, size_t vl)
+{
+	struct eab_walk_collect *c = arg;
+
+	(void)v;
+	(void)vl;
+	if (c->n >= c->max)
+		return 1;
+	c->lens[c->n] = kl <= STORE_KEY_MAX ? kl : STORE_KEY_MAX;
+	memcpy(c->keys[c->n], k, c->lens[c->n]);
+	c->n++;
+	return 0;
+}
+
+/* One entry: 1 = drop it, 0 = keep (*unreadable set when its account does not decode). */
+static int
+eab_walk_judge(struct store_txn *t, const uint8_t *k, size_t kl, int *unreadable)
+{
+	static struct rec_account a;
+	char kid[REC_KID_MAX + 1];
+	const void *v = NULL;
+	size_t vlen = 0;
+	uint8_t ak[8];
+	int rc;
+
+	*unreadable = 0;
+	if (kl < 1 + 1 + 8 || kl != (size_t)1 + k[0] + 8)
+		return 1;
+	memcpy(kid, k + 1, k[0]);
+	kid[k[0]] = '\0';
+	memcpy(ak, k + 1 + k[0], 8);
+	rc = store_get(t, STORE_DB_ACCOUNT, ak, sizeof(ak), &v, &vlen);
+	if (rc == ERR_NOTFOUND)
+		return 1;
+	if (rc != 0)
+		return rc;
+	/* Decoded here, not by store_account_get: no log line per entry per walk. */
+	if (rec_account_decode(&a, v, vlen) != 0) {
+		*unreadable = 1;
+		return 0;
+	}
+	return strcmp(a.eab_kid, kid) != 0;
+}
+
+int
+store_eab_idx_walk(struct store_txn *t, struct store_eab_walk *w, size_t max)
+{
+	static uint8_t keys[EAB_WALK_MAX][STORE_KEY_MAX];
+	static size_t lens[EAB_WALK_MAX];
+	struct eab_walk_collect c = { keys, lens, 0, 0 };
+	uint8_t start[STORE_KEY_MAX + 1];
+	int rc, bad;
+
+	w->checked = w->dropped = w->unreadable = 0;
+	w->wrapped = 0;
+	c.max = max < EAB_WALK_MAX ? max : EAB_WALK_MAX;
+	if (c.max == 0)
+		return 0;
+	if (w->klen > sizeof(w->key))
+		w->klen = 0;
+	memcpy(start, w->key, w->klen);
+	start[w->klen] = 0;             /* the first key after w->key */
+	rc = store_scan_range(t, STORE_DB_ACCOUNT_BY_EAB, start, w->klen ? w->klen + 1 : 0, NULL, 0,
+			      eab_walk_collect_cb, &c, c.max);
+	if (rc < 0)
+		return rc;
+	rc = 0;
+	for (size_t i = 0; rc == 0 && i < c.n; i++) {
+		rc = eab_walk_judge(t, keys[i], lens[i], &bad);
+		if (rc == 1) {
+			rc = rec_idx_del_quiet(t, STORE_DB_ACCOUNT_BY_EAB, keys[i], lens[i]);
+			w->dropped += rc == 0;
+		}
+		w->unreadable += rc == 0 && bad;
+		w->checked += rc == 0;
+	}
+	if (rc != 0)
+		return rc;
+	if (c.n < c.max) {
+		w->wrapped = 1;
+		w->klen = 0;
+	} else {
+		/* A key longer than any kid makes is dropped above: at most as long. */
+		w->klen = lens[c.n - 1] < sizeof(w->key) ? lens[c.n - 1] : sizeof(w->key);
+		memcpy(w->key, keys[c.n - 1], w->klen);
+	}
+	return 0;
+}

@@ -58,6 +58,18 @@ int rec_key_str(const char *s, size_t max, size_t *len);
 int rec_order_live(const struct rec_order *o);
 int rec_authz_live(const struct rec_authz *a);
 
+/* The record belongs in its end-of-life index (ORDER_BY_END, AUTHZ_BY_END). */
+int rec_order_ended(const struct rec_order *o);
+int rec_authz_ended(const struct rec_authz *a);
+
+/*
+ * Keep ACCOUNT_PENDING, AUTHZ_BY_ORDER and the end indexes (records_life.c)
+ * for a change from old to r: old NULL = a new record (or one whose previous
+ * version does not decode), r NULL = a deletion.
+ */
+int rec_order_life(struct store_txn *t, const struct rec_order *old, const struct rec_order *r);
+int rec_authz_life(struct store_txn *t, const struct rec_authz *old, const struct rec_authz *r);
+
 /* Move account id's ACCOUNT_BY_EAB entry from kid old_kid to new_kid ("" or
  * NULL = none; same kid = nothing to do). */
 int rec_eab_idx_move(struct store_txn *t, const char *old_kid, const char *new_kid, uint64_t id);

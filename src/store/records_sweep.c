@@ -1,4 +1,4 @@
-/* Admin listings and the expiry sweep. */
+/* Admin listings, the expiry sweep and the deleting sweep. */
 #include <stdint.h>
 
 #include "store/records_int.h"
@@ -54,22 +54,26 @@ sweep_drop(struct store_txn *t, enum store_db db, const struct store_expiry *e)
 	return rec_idx_del_quiet(t, db, k, sizeof(k));
 }
 
+/*
+ * One step of a sweep on the record an index entry names: 0 when it acted on
+ * it, 1 when the entry is to be dropped (stale: the record is gone, does not
+ * decode, or no longer belongs there at that time), or an error.
+ */
+typedef int (*sweep_step_fn)(struct store_txn *t, const struct store_expiry *e, void *arg);
+
+/* The entries of db due at when (at most max), each given to step; *done counts them. */
 static int
-sweep_orders(struct store_txn *t, int64_t now, size_t max, size_t *done)
+sweep_walk(struct store_txn *t, enum store_db db, int64_t when, size_t max, size_t *done,
+	   sweep_step_fn step, void *arg)
 {
 	struct store_expiry due[STORE_SWEEP_MAX];
-	struct rec_order o;
 	size_t n;
-	int rc = sweep_due(t, STORE_DB_ORDER_BY_EXPIRY, now, due, max, &n);
+	int rc = sweep_due(t, db, when, due, max, &n);
 
 	for (size_t i = 0; rc == 0 && i < n; i++) {
-		rc = rec_old_usable(store_order_get(t, due[i].cert_id, &o));
-		if (rc == 1 && rec_order_live(&o) && o.expires == due[i].not_after) {
-			o.status = REC_ORDER_INVALID;
-			rc = store_order_put(t, &o);
-		} else if (rc >= 0) {
-			rc = sweep_drop(t, STORE_DB_ORDER_BY_EXPIRY, &due[i]);
-		}
+		rc = step(t, &due[i], arg);
+		if (rc == 1)
+			rc = sweep_drop(t, db, &due[i]);
 		if (rc == 0)
 			(*done)++;
 	}
@@ -77,25 +81,29 @@ sweep_orders(struct store_txn *t, int64_t now, size_t max, size_t *done)
 }
 
 static int
-sweep_authzs(struct store_txn *t, int64_t now, size_t max, size_t *done)
+mark_order(struct store_txn *t, const struct store_expiry *e, void *arg)
 {
-	struct store_expiry due[STORE_SWEEP_MAX];
-	struct rec_authz a;
-	size_t n;
-	int rc = sweep_due(t, STORE_DB_AUTHZ_BY_EXPIRY, now, due, max, &n);
+	static struct rec_order o;
+	int rc = rec_old_usable(store_order_get(t, e->cert_id, &o));
 
-	for (size_t i = 0; rc == 0 && i < n; i++) {
-		rc = rec_old_usable(store_authz_get(t, due[i].cert_id, &a));
-		if (rc == 1 && rec_authz_live(&a) && a.expires == due[i].not_after) {
-			a.status = REC_AUTHZ_EXPIRED;
-			rc = store_authz_put(t, &a);
-		} else if (rc >= 0) {
-			rc = sweep_drop(t, STORE_DB_AUTHZ_BY_EXPIRY, &due[i]);
-		}
-		if (rc == 0)
-			(*done)++;
-	}
-	return rc;
+	(void)arg;
+	if (rc != 1 || !rec_order_live(&o) || o.expires != e->not_after)
+		return rc < 0 ? rc : 1;
+	o.status = REC_ORDER_INVALID;
+	return store_order_put(t, &o);
+}
+
+static int
+mark_authz(struct store_txn *t, const struct store_expiry *e, void *arg)
+{
+	static struct rec_authz a;
+	int rc = rec_old_usable(store_authz_get(t, e->cert_id, &a));
+
+	(void)arg;
+	if (rc != 1 || !rec_authz_live(&a) || a.expires != e->not_after)
+		return rc < 0 ? rc : 1;
+	a.status = REC_AUTHZ_EXPIRED;
+	return store_authz_put(t, &a);
 }
 
 int
@@ -107,9 +115,84 @@ store_sweep_expired(struct store_txn *t, int64_t now, size_t max, size_t *swept)
 	*swept = 0;
 	if (max > STORE_SWEEP_MAX)
 		max = STORE_SWEEP_MAX;
-	rc = sweep_orders(t, now, max, &done);
+	rc = sweep_walk(t, STORE_DB_ORDER_BY_EXPIRY, now, max, &done, mark_order, NULL);
 	if (rc == 0)
-		rc = sweep_authzs(t, now, max - done, &done);
+		rc = sweep_walk(t, STORE_DB_AUTHZ_BY_EXPIRY, now, max - done, &done, mark_authz,
+				NULL);
 	*swept = done;
+	return rc;
+}
+
+/* ---- deleting what ended -------------------------------------------------------------- */
+
+/* Delete authz id if it ended by cutoff and no order refers to it any more. */
+static int
+sweep_authz_gc(struct store_txn *t, uint64_t id, int64_t cutoff, int *gone)
+{
+	static struct rec_authz a;
+	size_t refs;
+	int rc = store_authz_refs(t, id, NULL, 1, &refs);
+
+	*gone = 0;
+	if (rc != 0 || refs > 0)
+		return rc;
+	rc = rec_old_usable(store_authz_get(t, id, &a));
+	if (rc != 1)
+		return rc;
+	if (!rec_authz_ended(&a) || a.expires > cutoff)
+		return 0;
+	rc = store_authz_del(t, id);
+	*gone = rc == 0;
+	return rc;
+}
+
+/* An ended order that never reached UPKI goes, with the authorizations only it used. */
+static int
+del_order(struct store_txn *t, const struct store_expiry *e, void *arg)
+{
+	static struct rec_order o;
+	const int64_t *cutoff = arg;
+	int gone, rc = rec_old_usable(store_order_get(t, e->cert_id, &o));
+
+	/* Stale, or an order UPKI saw (kept with its job): out of the index. */
+	if (rc != 1 || !rec_order_ended(&o) || o.expires != e->not_after || o.job_id != 0)
+		return rc < 0 ? rc : 1;
+	rc = store_order_del(t, o.id);
+	for (size_t j = 0; rc == 0 && j < o.n_idents; j++)
+		if (o.authz_ids[j] != 0)
+			rc = sweep_authz_gc(t, o.authz_ids[j], *cutoff, &gone);
+	return rc;
+}
+
+/* An ended authorization goes when no order refers to it; else it leaves the
+ * index and the deletion of its last order takes it (del_order). */
+static int
+del_authz(struct store_txn *t, const struct store_expiry *e, void *arg)
+{
+	const int64_t *cutoff = arg;
+	int gone, rc = sweep_authz_gc(t, e->cert_id, *cutoff, &gone);
+
+	return rc == 0 && !gone ? 1 : rc;
+}
+
+int
+store_sweep_delete(struct store_txn *t, int64_t now, int64_t retain_s, size_t max,
+		   size_t *deleted)
+{
+	size_t done = 0;
+	int64_t cutoff;
+	int rc;
+
+	*deleted = 0;
+	if (retain_s < 0)
+		return ERR_RANGE;
+	if (max > STORE_SWEEP_MAX)
+		max = STORE_SWEEP_MAX;
+	cutoff = now < INT64_MIN + retain_s ? INT64_MIN : now - retain_s;
+	rc = sweep_walk(t, STORE_DB_ORDER_BY_END, cutoff, max, &done, del_order, &cutoff);
+	if (rc == 0)
+		rc = sweep_walk(t, STORE_DB_AUTHZ_BY_END, cutoff, max - done, &done, del_authz,
+				&cutoff);
+	*deleted = done;
 	return rc;
 }

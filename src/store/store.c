@@ -39,6 +39,10 @@ const char *const store_db_names[STORE_DB__MAX] = {
 	[STORE_DB_ACCOUNT_BY_EAB] = "account_by_eab",
 	[STORE_DB_MAIL] = "mail",
 	[STORE_DB_MAIL_BY_STATE] = "mail_by_state",
+	[STORE_DB_ACCOUNT_PENDING] = "account_pending",
+	[STORE_DB_AUTHZ_BY_ORDER] = "authz_by_order",
+	[STORE_DB_ORDER_BY_END] = "order_by_end",
+	[STORE_DB_AUTHZ_BY_END] = "authz_by_end",
 };
 
 static const char *const store_seq_keys[STORE_SEQ__MAX] = {

@@ -26,7 +26,7 @@
 #include <stdint.h>
 
 /* Schema version of this build. Bump it together with a migration (store.c). */
-#define STORE_SCHEMA 3
+#define STORE_SCHEMA 4
 
 /* Longest key LMDB accepts in its default build. */
 #define STORE_KEY_MAX 511
@@ -58,6 +58,10 @@ enum store_db {
 	STORE_DB_ACCOUNT_BY_EAB,  /* kid length (1) || kid || account id -> empty */
 	STORE_DB_MAIL,            /* id -> rec_mail || raw message (records_mail.c) */
 	STORE_DB_MAIL_BY_STATE,   /* state byte || mail id -> empty */
+	STORE_DB_ACCOUNT_PENDING, /* account id -> pending orders (4) || pending authzs (4) */
+	STORE_DB_AUTHZ_BY_ORDER,  /* authz id || order id -> empty: orders referring to it */
+	STORE_DB_ORDER_BY_END,    /* expires || order id -> empty (invalid orders) */
+	STORE_DB_AUTHZ_BY_END,    /* expires || authz id -> empty (no longer pending/valid) */
 	STORE_DB__MAX
 };
 

@@ -66,4 +66,8 @@ int store_join_migrate_meta(struct store_txn *t);
 /* Migration 2 -> 3: index every account that has an eab_kid in STORE_DB_ACCOUNT_BY_EAB. */
 int store_eab_migrate_index(struct store_txn *t);
 
+/* Migration 3 -> 4: ACCOUNT_PENDING, AUTHZ_BY_ORDER, ORDER_BY_END and AUTHZ_BY_END
+ * built from every stored order and authorization. */
+int store_life_migrate(struct store_txn *t);
+
 #endif

@@ -20,6 +20,8 @@ static const struct store_migration store_migrations[] = {
 	  store_join_migrate_meta },
 	{ 2, "accounts bound through an EAB key get the account_by_eab index",
 	  store_eab_migrate_index },
+	{ 3, "pending counters per account, authorization references and the end-of-life "
+	  "indexes the sweep deletes from", store_life_migrate },
 };
 /* ---- schema ---------------------------------------------------------------- */
 

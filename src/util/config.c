@@ -94,6 +94,10 @@ static const struct cfg_key cfg_keys[] = {
 	INT("mail_cmd_timeout", mail_cmd_timeout_s, 1, 3600),
 	/* tls-alpn-01 */
 	INT("tlsalpn01_port", tlsalpn01_port, 1, 65535),
+	/* open work per account (0: off) and how long ended objects are kept */
+	INT("limit_pending_orders", limit_pending_orders, 0, 1000000),
+	INT("limit_pending_authzs", limit_pending_authzs, 0, 1000000),
+	INT("sweep_retain_days", sweep_retain_days, 0, 3650),
 	/* dns-01 and wildcards */
 	BOOL("upki_wildcards", upki_wildcards),
 };
@@ -137,6 +141,9 @@ config_defaults(struct config *cfg)
 	config_parse_nets(&cfg->mail_relays, "127.0.0.0/8,::1", why_unused, sizeof(why_unused));
 	cfg->mail_cmd_timeout_s = CONFIG_MAIL_CMD_TIMEOUT_S;
 	cfg->tlsalpn01_port = 443;
+	cfg->limit_pending_orders = 300;
+	cfg->limit_pending_authzs = 1000;
+	cfg->sweep_retain_days = 30;
 }
 
 int

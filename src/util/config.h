@@ -91,7 +91,7 @@ struct config {
 
 	/* Store. */
 	int store_map_size_mib;             /* LMDB map size: upper bound of the database */
-	int sweep_interval_s;               /* expired orders/authzs marked this often */
+	int sweep_interval_s;               /* expired orders/authzs marked (and ended ones deleted) this often */
 	int limit_orders_per_hour;          /* new orders per account per hour; 0: off */
 	int limit_failed_validations_per_day; /* then no orders or challenges that day; 0: off */
 	/* httpd: connections one client address may hold on the ACME listener. */
@@ -116,6 +116,10 @@ struct config {
 	int mail_cmd_timeout_s;             /* seconds to wait for a command or DATA line */
 	/* tls-alpn-01: port of the validation handshakes (443; tests and the demo set another). */
 	int tlsalpn01_port;
+	/* Open work per account (0: off); days ended orders/authzs are kept. */
+	int limit_pending_orders;           /* pending or ready orders */
+	int limit_pending_authzs;           /* pending authorizations */
+	int sweep_retain_days;              /* then the sweep deletes them */
 	/* Wildcard identifiers ("*.x", dns-01 only, never first) accepted and sent to UPKI. */
 	int upki_wildcards;
 };

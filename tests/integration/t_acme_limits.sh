@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Per-account limits: new orders per hour and failed validations per day
-# (UPKI's ACME service blocks an account for the day after 20 failures). Over
-# a limit an account gets 429 rateLimited with an integer Retry-After and a
-# detail that says which limit, and stores nothing; other accounts go on.
+# (UPKI's ACME service blocks an account for the day after 20 failures), and
+# open work: pending/ready orders and pending authorizations, counted by the
+# store with every status change (so the counts survive a restart and follow
+# deactivation and validation; an authorization reused by another order
+# counts once). Over a limit an account gets 429 rateLimited with an integer
+# Retry-After and a detail that says which limit, and stores nothing; other
+# accounts go on.
 . "$(dirname "$0")/lib.sh"
 
 PORT=$(free_port)
@@ -140,4 +144,66 @@ check_eq "... nothing stored" unchanged "$(field over_stored)"
 check_match "... saying why" "its share" "$(field over_detail)"
 check_eq "... and that challenge stays pending (the client answers it again)" pending "$(field refused_chall_status)"
 check_eq "another account's challenge starts meanwhile (not refused, not invalid)" "200 processing" "$(field other)"
+
+# --- open work: limit_pending_orders, limit_pending_authzs (a new gateway config) ---
+stop_pid "$PID_gw"
+sed -e 's/^limit_orders_per_hour = .*/limit_orders_per_hour = 0/' "$T/gw.conf" >"$T/gw2.conf"
+printf 'limit_pending_orders = 3\nlimit_pending_authzs = 3\n' >>"$T/gw2.conf"
+check "gateway starts with pending limits 3 and 3" gateway_start gwp "$T/gw2.conf"
+py pending <<'PY'
+from acme_client import *
+s = Session.from_env()
+s.register("h", "ES256"); s.register("j", "ES256")
+print("h=%s" % ",".join(str(s.new_order("h", ["h%d.example.ac.jp" % i], save_as="h%d" % i).status)
+                       for i in range(3)))
+b = db_counts()
+r = s.new_order("h", ["h3.example.ac.jp"])
+print("h3=%d %s" % (r.status, r.problem_type))
+print("h3_retry=%s" % r.header("retry-after"))
+print("h3_detail=%s" % r.problem.get("detail"))
+print("h3_stored=%s" % ("unchanged" if db_counts() == b else "changed"))
+print("j0=%d" % s.new_order("j", ["x1.example.ac.jp", "x2.example.ac.jp"], save_as="j0").status)
+r = s.new_order("j", ["x3.example.ac.jp", "x4.example.ac.jp"])
+print("j1=%d %s" % (r.status, r.problem_type))
+print("j1_detail=%s" % r.problem.get("detail"))
+PY
+check_eq "three pending orders: 201" "201,201,201" "$(field h)"
+check_eq "the fourth: 429 rateLimited" "429 $E:rateLimited" "$(field h3)"
+check_match "... with an integer Retry-After" "^[1-9][0-9]*$" "$(field h3_retry)"
+check_match "... the detail names the limit" "3 pending or ready orders, its limit is 3" "$(field h3_detail)"
+check_eq "... nothing stored" unchanged "$(field h3_stored)"
+check_eq "another account orders two names" 201 "$(field j0)"
+check_eq "... two more would be 4 pending authorizations: 429" "429 $E:rateLimited" "$(field j1)"
+check_match "... saying so" "4 pending authorizations, its limit is 3" "$(field j1_detail)"
+stop_pid "$PID_gwp"
+check "gateway restarts" gateway_start gwp2 "$T/gw2.conf"
+py pending2 <<'PY'
+from acme_client import *
+s = Session.from_env()
+print("h_restart=%d" % s.new_order("h", ["h3.example.ac.jp"]).status)
+# Deactivating the authorization of h0 makes h0 invalid (when read): room for one.
+az = s.order("h0")["obj"]["authorizations"][0]
+print("deact=%d %s" % ((lambda r: (r.status, r.json().get("status")))(
+    s.post_as("h", az, {"status": "deactivated"}))))
+print("h0=%s" % s.post_as("h", s.order("h0")["url"], None).json().get("status"))
+print("h_after=%d" % s.new_order("h", ["h3.example.ac.jp"]).status)
+print("h_full_again=%d" % s.new_order("h", ["h4.example.ac.jp"]).status)
+# j validates x1 and x2: no longer pending; an order reusing them counts only x3, x4.
+srv = Http01(int(os.environ["ACME_HTTP01"]))
+s.start_challenges("j", "j0", srv)
+r, azs = s.wait_order("j", "j0")
+srv.close()
+print("j0_authz=%s" % ",".join(a.json()["status"] for a in azs))
+names = ["x%d.example.ac.jp" % i for i in (1, 2, 3, 4)]
+print("j_reuse=%d" % s.new_order("j", names).status)
+print("j_over=%d" % s.new_order("j", ["x5.example.ac.jp", "x6.example.ac.jp"]).status)
+PY
+check_eq "the counts survive a restart: still 429" 429 "$(field h_restart)"
+check_eq "an authorization deactivated" "200 deactivated" "$(field deact)"
+check_eq "... its order reads invalid" invalid "$(field h0)"
+check_eq "... and no longer counts: a new order is taken" 201 "$(field h_after)"
+check_eq "... one, not more" 429 "$(field h_full_again)"
+check_eq "validated authorizations are not pending" "valid,valid" "$(field j0_authz)"
+check_eq "an order reusing them counts only its new ones (2 of 3)" 201 "$(field j_reuse)"
+check_eq "two more would be 4: 429" 429 "$(field j_over)"
 finish

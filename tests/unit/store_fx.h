@@ -1,12 +1,15 @@
 /*
- * store_fx.h: what the store record tests share: a fresh store in a temporary
- * directory per test, transaction bodies, records with every field at its
- * limit, and field-by-field comparisons. Header-only (each unit test is one
+ * store_fx.h: what the store tests share: a fresh temporary directory per test
+ * (fx_setup; fx_setup_open also opens the store), reopening with a schema or
+ * map size, transaction bodies, one-key transactions, records with every field
+ * at its limit, and field-by-field comparisons. Header-only (each unit test is one
  * file); the functions are static inline so a test may leave some unused.
  */
 #ifndef TEST_STORE_FX_H
 #define TEST_STORE_FX_H
 
+#include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "platform.h"
@@ -26,12 +30,12 @@
 #include "util/log.h"
 
 
-/* ---- fixture ------------------------------------------------------------------------ */
+/* ---- fixture: a fresh temporary directory per test ------------------------------ */
 
 struct fx {
-	char root[64];
-	char dir[128];
-	struct store *s;
+	char root[64];      /* mkdtemp result */
+	char dir[128];      /* root/db: created by store_open */
+	struct store *s;    /* NULL until fx_open / fx_open_ex (fx_setup_open opens it) */
 };
 
 static inline int
@@ -43,6 +47,7 @@ rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 	return remove(path);
 }
 
+/* The directory only: the test opens the store (fx_open, fx_open_ex). */
 static inline int
 fx_setup(void **state)
 {
@@ -56,10 +61,6 @@ fx_setup(void **state)
 		return -1;
 	}
 	snprintf(f->dir, sizeof(f->dir), "%s/db", f->root);
-	if (store_open(&f->s, f->dir, STORE_OPEN_NOSYNC) != 0) {
-		free(f);
-		return -1;
-	}
 	*state = f;
 	return 0;
 }
@@ -75,12 +76,44 @@ fx_teardown(void **state)
 	return 0;
 }
 
-static inline void
-fx_reopen(struct fx *f)
+/* (Re)open the store: as built when schema and map_bytes are 0, else as told. */
+static inline int
+fx_open_rc(struct fx *f, uint32_t schema, size_t map_bytes)
 {
+	struct store_open_opts o = { schema, map_bytes, NULL, 0 };
+
 	store_close(f->s);
 	f->s = NULL;
-	assert_int_equal(store_open(&f->s, f->dir, STORE_OPEN_NOSYNC), 0);
+	return store_open_ex(&f->s, f->dir, STORE_OPEN_NOSYNC, &o);
+}
+
+static inline void
+fx_open_ex(struct fx *f, uint32_t schema, size_t map_bytes)
+{
+	assert_int_equal(fx_open_rc(f, schema, map_bytes), 0);
+	assert_non_null(f->s);
+}
+
+static inline void
+fx_open(struct fx *f)
+{
+	fx_open_ex(f, 0, 0);
+}
+
+/* The directory and a store as built. */
+static inline int
+fx_setup_open(void **state)
+{
+	struct fx *f;
+
+	if (fx_setup(state) != 0)
+		return -1;
+	f = *state;
+	if (fx_open_rc(f, 0, 0) != 0) {
+		fx_teardown(state);
+		return -1;
+	}
+	return 0;
 }
 
 /* Test bodies run inside a transaction: fn(t) does its own asserts. */
@@ -105,6 +138,69 @@ static inline void
 in_read(struct fx *f, body_fn fn)
 {
 	assert_int_equal(store_read(f->s, body_txn, &fn), 0);
+}
+
+/* ---- one-key transactions (STORE_DB_EAB as a plain key/value table) ------------- */
+
+/* Run a one-off transaction body given as a function with an argument. */
+struct kv {
+	const char *key;
+	const char *val;
+	unsigned flags;
+	int rc;
+};
+
+static inline int
+put_kv_txn(struct store_txn *t, void *arg)
+{
+	struct kv *kv = arg;
+
+	kv->rc = store_put(t, STORE_DB_EAB, kv->key, strlen(kv->key), kv->val,
+			   strlen(kv->val), kv->flags);
+	return kv->rc;
+}
+
+/* Read key into buf as a string; returns the store_get code. */
+struct kv_get {
+	const char *key;
+	char buf[256];
+	int rc;
+};
+
+static inline int
+get_kv_txn(struct store_txn *t, void *arg)
+{
+	struct kv_get *g = arg;
+	const void *v = NULL;
+	size_t vlen = 0;
+
+	g->buf[0] = '\0';
+	g->rc = store_get(t, STORE_DB_EAB, g->key, strlen(g->key), &v, &vlen);
+	if (g->rc == 0) {
+		if (vlen >= sizeof(g->buf))
+			return ERR_TOOBIG;
+		memcpy(g->buf, v, vlen);
+		g->buf[vlen] = '\0';
+	}
+	return 0;
+}
+
+static inline int
+kv_get(struct store *s, const char *key, char *out, size_t cap)
+{
+	struct kv_get g = { key, "", 0 };
+
+	assert_int_equal(store_read(s, get_kv_txn, &g), 0);
+	snprintf(out, cap, "%s", g.buf);
+	return g.rc;
+}
+
+static inline void
+kv_put(struct store *s, const char *key, const char *val)
+{
+	struct kv kv = { key, val, 0, 0 };
+
+	assert_int_equal(store_write(s, put_kv_txn, &kv), 0);
 }
 
 /* ---- full records: every field set, strings and blobs at their limits ------------- */

@@ -1,5 +1,5 @@
 /* store/: environment, transactions, raw access, scans, sequences, full map, backup. */
-#include "store_env_fx.h"
+#include "store_fx.h"
 
 /* ---- tests -------------------------------------------------------------------- */
 

@@ -1,71 +1,5 @@
 /* store/: EAB key records (version 1 and 2) and the accounts bound through a key. */
-#include <ftw.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <cmocka.h>
-
-#include "store/records.h"
-#include "store/store.h"
-#include "util/err.h"
-
-struct fx {
-	char root[64];
-	char dir[128];
-	struct store *s;
-};
-
-static int
-rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
-fx_setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-
-	if (f == NULL)
-		return -1;
-	strcpy(f->root, "/tmp/upki-eab-XXXXXX");
-	if (mkdtemp(f->root) == NULL) {
-		free(f);
-		return -1;
-	}
-	snprintf(f->dir, sizeof(f->dir), "%s/db", f->root);
-	*state = f;
-	return 0;
-}
-
-static int
-fx_teardown(void **state)
-{
-	struct fx *f = *state;
-
-	store_close(f->s);
-	nftw(f->root, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
-	free(f);
-	return 0;
-}
-
-static void
-fx_open(struct fx *f, uint32_t schema)
-{
-	struct store_open_opts o = { schema, 0, NULL, 0 };
-
-	store_close(f->s);
-	f->s = NULL;
-	assert_int_equal(store_open_ex(&f->s, f->dir, STORE_OPEN_NOSYNC, &o), 0);
-}
+#include "store_fx.h"
 
 /* ---- codec --------------------------------------------------------------------- */
 
@@ -242,7 +176,7 @@ test_eab_index(void **state)
 	struct list_op o = { "", 0, 4, 0, { 0 }, 0 };
 	struct store_stats st;
 
-	fx_open(f, 0);
+	fx_open_ex(f, 0, 0);
 	acct_put(f->s, 3, "abc");
 	acct_put(f->s, 2, "ab");
 	acct_put(f->s, 1, "ab");
@@ -290,6 +224,112 @@ test_eab_index(void **state)
 	assert_string_equal(bound(f->s, longkid, 0, 16), "9");
 }
 
+/* ---- the walk over account_by_eab: entries no account put can remove --------------- */
+
+struct raw_op {
+	enum { RAW_ENTRY, RAW_GARBAGE_ACCOUNT } what;
+	const char *kid;
+	uint64_t id;
+};
+
+static int
+raw_txn(struct store_txn *t, void *arg)
+{
+	const struct raw_op *o = arg;
+	uint8_t k[1 + REC_KID_MAX + 8];
+	size_t kl = strlen(o->kid);
+
+	if (o->what == RAW_GARBAGE_ACCOUNT) {
+		store_be64_put(k, o->id);
+		return store_put(t, STORE_DB_ACCOUNT, k, 8, "\x01garbage", 8, 0);
+	}
+	k[0] = (uint8_t)kl;
+	memcpy(k + 1, o->kid, kl);
+	store_be64_put(k + 1 + kl, o->id);
+	return store_put(t, STORE_DB_ACCOUNT_BY_EAB, k, 1 + kl + 8, "", 0, 0);
+}
+
+static void
+raw(struct store *s, int what, const char *kid, uint64_t id)
+{
+	struct raw_op o = { what, kid, id };
+
+	assert_int_equal(store_write(s, raw_txn, &o), 0);
+}
+
+struct walk_run {
+	struct store_eab_walk w;
+	size_t max, calls, checked, dropped, unreadable;
+};
+
+static int
+walk_txn(struct store_txn *t, void *arg)
+{
+	struct walk_run *r = arg;
+	int rc = store_eab_idx_walk(t, &r->w, r->max);
+
+	r->calls++;
+	r->checked += r->w.checked;
+	r->dropped += r->w.dropped;
+	r->unreadable += r->w.unreadable;
+	assert_true(r->w.checked <= r->max);
+	return rc;
+}
+
+/* One whole pass, max entries per call: the totals. */
+static void
+walk_pass(struct store *s, struct walk_run *r, size_t max)
+{
+	memset(r, 0, sizeof(*r));
+	r->max = max;
+	do {
+		assert_int_equal(store_write(s, walk_txn, r), 0);
+		assert_true(r->calls < 100);
+	} while (!r->w.wrapped);
+}
+
+static void
+test_eab_walk(void **state)
+{
+	struct fx *f = *state;
+	struct walk_run r;
+
+	fx_open_ex(f, 0, 0);
+	acct_put(f->s, 1, "k1");
+	acct_put(f->s, 2, "k1");
+	raw(f->s, RAW_ENTRY, "k1", 3);              /* no account 3 */
+	acct_put(f->s, 4, "k1");
+	raw(f->s, RAW_GARBAGE_ACCOUNT, "", 4);      /* account 4 no longer decodes */
+	acct_put(f->s, 5, "k2");
+	raw(f->s, RAW_ENTRY, "k1", 5);              /* account 5 is bound through k2 */
+	assert_string_equal(bound(f->s, "k1", 0, 16), "1,2,3,4,5");
+
+	walk_pass(f->s, &r, 2);
+	assert_int_equal(r.checked, 6);
+	assert_int_equal(r.dropped, 2);
+	assert_int_equal(r.unreadable, 1);
+	assert_true(r.calls >= 3);
+	assert_string_equal(bound(f->s, "k1", 0, 16), "1,2,4");   /* 4 kept: it may come back */
+	assert_string_equal(bound(f->s, "k2", 0, 16), "5");
+
+	/* Account 4 rewritten (restored) bound through k2: the put cannot know its old
+	 * kid, so (k1, 4) stays until the walk removes it. */
+	acct_put(f->s, 4, "k2");
+	assert_string_equal(bound(f->s, "k1", 0, 16), "1,2,4");
+	walk_pass(f->s, &r, 64);
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(r.dropped, 1);
+	assert_int_equal(r.unreadable, 0);
+	assert_string_equal(bound(f->s, "k1", 0, 16), "1,2");
+	assert_string_equal(bound(f->s, "k2", 0, 16), "4,5");
+	/* Nothing more to do; max 0 checks nothing. */
+	walk_pass(f->s, &r, 64);
+	assert_int_equal(r.dropped, 0);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(store_write(f->s, walk_txn, &r), 0);
+	assert_int_equal(r.checked, 0);
+}
+
 /* ---- migration: accounts stored before the index existed ------------------------ */
 
 static int
@@ -321,13 +361,13 @@ test_eab_migration(void **state)
 	struct store_stats st;
 	struct list_op o = { "one", 0, 16, 0, { 0 }, -1 };
 
-	fx_open(f, 2);
+	fx_open_ex(f, 2, 0);
 	assert_int_equal(store_write(f->s, old_accounts_txn, NULL), 0);
 	assert_string_equal(bound(f->s, "one", 0, 16), "");
-	fx_open(f, 0);
+	fx_open_ex(f, 0, 0);
 	assert_int_equal(store_stat(f->s, &st), 0);
 	assert_int_equal(st.schema, STORE_SCHEMA);
-	assert_int_equal(st.migrated_from, 2);
+	assert_int_equal(st.migrated_from, STORE_SCHEMA - 1);   /* 2 -> 3, then the later steps */
 	assert_int_equal(st.entries[STORE_DB_ACCOUNT_BY_EAB], 200);
 	assert_string_equal(bound(f->s, "one", 0, 4), "1,4,7,10");
 	assert_string_equal(bound(f->s, "two", 290, 16), "293,296,299");
@@ -354,6 +394,7 @@ main(void)
 		cmocka_unit_test(test_eab_codec_v2),
 		cmocka_unit_test_setup_teardown(test_eab_index, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_eab_migration, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_eab_walk, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,66 +1,23 @@
 /* store/: a full map is an answer (ERR_FULL), the high-water mark (store_room), recovery. */
-#include <ftw.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <cmocka.h>
-
 #include "autoconf.h"
-#include "store/records.h"
-#include "store/store.h"
-#include "util/err.h"
+#include "store_fx.h"
 
 #define MAP_BYTES (4u << 20)    /* 1024 pages of 4 KiB */
 #define FILL_MAX 100000     /* bound on every fill loop */
 
-struct fx {
-	char root[64];
-	char dir[128];
-	struct store *s;
-};
-
+/* A fresh store with a map of MAP_BYTES. */
 static int
-rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+full_setup(void **state)
 {
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
+	struct fx *f;
 
-static int
-fx_setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-	struct store_open_opts o = { 0, MAP_BYTES, NULL, 0 };
-
-	if (f == NULL)
+	if (fx_setup(state) != 0)
 		return -1;
-	strcpy(f->root, "/tmp/upki-full-XXXXXX");
-	if (mkdtemp(f->root) == NULL) {
-		free(f);
+	f = *state;
+	if (fx_open_rc(f, 0, MAP_BYTES) != 0) {
+		fx_teardown(state);
 		return -1;
 	}
-	snprintf(f->dir, sizeof(f->dir), "%s/db", f->root);
-	if (store_open_ex(&f->s, f->dir, STORE_OPEN_NOSYNC, &o) != 0)
-		return -1;
-	*state = f;
-	return 0;
-}
-
-static int
-fx_teardown(void **state)
-{
-	struct fx *f = *state;
-
-	store_close(f->s);
-	nftw(f->root, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
-	free(f);
 	return 0;
 }
 
@@ -320,7 +277,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_full_map, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_full_map, full_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,72 +1,6 @@
 /* store/: the job_join index (orders joining a UPKI job) and its migration from META keys. */
-#include <ftw.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <cmocka.h>
-
-#include "store/records.h"
-#include "store/store.h"
-#include "util/err.h"
+#include "store_fx.h"
 #include "util/str.h"
-
-struct fx {
-	char root[64];
-	char dir[128];
-	struct store *s;
-};
-
-static int
-rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
-fx_setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-
-	if (f == NULL)
-		return -1;
-	strcpy(f->root, "/tmp/upki-join-XXXXXX");
-	if (mkdtemp(f->root) == NULL) {
-		free(f);
-		return -1;
-	}
-	snprintf(f->dir, sizeof(f->dir), "%s/db", f->root);
-	*state = f;
-	return 0;
-}
-
-static int
-fx_teardown(void **state)
-{
-	struct fx *f = *state;
-
-	store_close(f->s);
-	nftw(f->root, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
-	free(f);
-	return 0;
-}
-
-static void
-fx_open(struct fx *f, uint32_t schema)
-{
-	struct store_open_opts o = { schema, 0, NULL, 0 };
-
-	store_close(f->s);
-	f->s = NULL;
-	assert_int_equal(store_open_ex(&f->s, f->dir, STORE_OPEN_NOSYNC, &o), 0);
-}
 
 /* One join operation per call, described by the argument. */
 struct op {
@@ -128,7 +62,7 @@ test_join_add_list_clear(void **state)
 	uint64_t ids[8];
 	struct store_stats st;
 
-	fx_open(f, 0);
+	fx_open_ex(f, 0, 0);
 	assert_int_equal(join_add(f->s, 5, 30), 0);
 	assert_int_equal(join_add(f->s, 5, 10), 0);
 	assert_int_equal(join_add(f->s, 6, 11), 0);
@@ -167,7 +101,7 @@ test_join_bounds(void **state)
 	static uint64_t ids[STORE_JOIN_MAX + 8];
 	struct op o = { .what = OP_LIST, .job = 0, .max = 4 };
 
-	fx_open(f, 0);
+	fx_open_ex(f, 0, 0);
 	assert_int_equal(join_add(f->s, 0, 1), ERR_RANGE);
 	assert_int_equal(join_add(f->s, 1, 0), ERR_RANGE);
 	assert_int_equal(store_read(f->s, op_txn, &o), 0);
@@ -256,7 +190,7 @@ test_join_migration(void **state)
 	struct meta_probe p = { 0, 0 };
 	struct store_stats st;
 
-	fx_open(f, 1);
+	fx_open_ex(f, 1, 0);
 	assert_int_equal(store_write(f->s, old_write_txn, NULL), 0);
 	assert_int_equal(store_read(f->s, meta_probe_txn, &p), 0);
 	assert_int_equal(p.old_left, 3 + OLD_MANY + 1);
@@ -290,7 +224,7 @@ test_join_migration(void **state)
 	/* The migrated index works like a fresh one. */
 	assert_int_equal(join_add(f->s, 3, 32), 0);
 	assert_int_equal(join_list(f->s, 3, ids, 8), 3);
-	fx_open(f, 0);   /* again: nothing more to do */
+	fx_open_ex(f, 0, 0);   /* again: nothing more to do */
 	assert_int_equal(store_stat(f->s, &st), 0);
 	assert_int_equal(st.migrations, STORE_SCHEMA - 1);
 }

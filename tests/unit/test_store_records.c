@@ -82,7 +82,7 @@ test_round_trip_all(void **state)
 	full_dn(&g_dn, 71);
 	in_write(f, put_all);
 	in_read(f, get_all);
-	fx_reopen(f);
+	fx_open(f);
 	in_read(f, get_all);
 
 	assert_int_equal(store_stat(f->s, &st), 0);
@@ -726,7 +726,7 @@ test_batch_one_commit(void **state)
 int
 main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup_open, fx_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_round_trip_all),
 		T(test_put_refuses_bad_keys),

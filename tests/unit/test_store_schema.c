@@ -1,5 +1,5 @@
 /* store/: schema versions and migrations (refusal of newer stores, steps, atomicity). */
-#include "store_env_fx.h"
+#include "store_fx.h"
 
 /* ---- schema version and migrations -------------------------------------------- */
 
