@@ -184,6 +184,8 @@ bench: deps-test all $(O)/upki-acme-static
 	@O=$(O) BIN=$(O)/upki-acme-static SIM=$(SIM) bench/cpu
 	@echo "--- UPKI: 100 jobs, 30 s issuance, default rate limit ---"
 	@O=$(O) BIN=$(BIN) SIM=$(SIM) bench/upki
+	@echo "--- UPKI faults: first job after start, steady state, sustained (RUNS=5 for five) ---"
+	@O=$(O) BIN=$(BIN) SIM=$(SIM) RUNS=$(or $(RUNS),1) bench/faults
 
 clean:
 	rm -rf $(O)

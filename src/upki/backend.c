@@ -31,6 +31,30 @@
 
 /* ---- endpoint ---- */
 
+/* A DNS host name as the resolver takes it: labels of 1..63 letters, digits, '-'. */
+static int
+endpoint_name_ok(const char *h)
+{
+	size_t label = 0, n = strlen(h);
+
+	if (n == 0 || n > 253)
+		return 0;
+	for (size_t i = 0; i <= n; i++) {
+		char c = h[i];
+
+		if (c == '.' || c == '\0') {
+			if (label == 0 || label > 63 || h[i - 1] == '-')
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (c == ':' || (c == '-' && label == 0))
+			return 0;
+		label++;
+	}
+	return 1;
+}
+
 int
 upki_endpoint_parse(struct upki_endpoint *ep, const struct config *cfg, char *err, size_t errsz)
 {
@@ -126,10 +150,27 @@ upki_endpoint_parse(struct upki_endpoint *ep, const struct config *cfg, char *er
 		str_copy(ep->addr_text, sizeof(ep->addr_text), cfg->upki_connect.text);
 		return 0;
 	}
-	if (!ip) {
-		snprintf(err, errsz, "upki_url: the host %s needs a DNS lookup, which the UPKI client "
-		    "does not do: set upki_connect = ADDRESS:PORT (numeric) as well", host);
+	if (!ip && !endpoint_name_ok(host)) {
+		snprintf(err, errsz, "upki_url: '%s' is neither an IP address nor a host name "
+		    "(labels of 1..63 letters, digits and '-', no trailing dot)", host);
 		return ERR_CONFIG;
+	}
+	if (!ip && !cfg->has_resolver) {
+		snprintf(err, errsz, "upki_url: the host %s is a name, and no resolver is set: set "
+		    "resolver = ADDRESS[:PORT] (the DNS server the gateway asks; the system's name "
+		    "service is never used), or upki_connect = ADDRESS:PORT to connect without a "
+		    "lookup", host);
+		return ERR_CONFIG;
+	}
+	if (!ip) {
+		ep->by_name = 1;
+		ep->port = (unsigned)port;
+		memcpy(&ep->dns, &cfg->resolver.ss, sizeof(ep->dns));
+		ep->dnslen = cfg->resolver.len;
+		str_copy(ep->dns_text, sizeof(ep->dns_text), cfg->resolver.text);
+		snprintf(ep->addr_text, sizeof(ep->addr_text), "%s:%ld (looked up through the "
+		    "resolver %s)", host, port, cfg->resolver.text);
+		return 0;
 	}
 	snprintf(addr, sizeof(addr), strchr(host, ':') ? "[%s]:%ld" : "%s:%ld", host, port);
 	{

@@ -4,7 +4,9 @@
  * forwardName=SP1011 for the upload form, multipart POST SP1011.do, and GET of
  * the bulk TSV. One exchange per connection (http/client.c); a step machine
  * moves through the steps; being sent back to the login page logs in again,
- * a bounded number of times.
+ * a bounded number of times. A host name in upki_url is looked up through
+ * the gateway's own resolver (validate/resolver.h) before connecting; the
+ * answer is kept a bounded time (addrs.h) and its addresses tried in turn.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -16,6 +18,7 @@
 #include "http/client.h"
 #include "platform.h"
 #include "tls/tls.h"
+#include "upki/addrs.h"
 #include "upki/result_page.h"
 #include "upki/session.h"
 #include "upki/sjis.h"
@@ -23,6 +26,8 @@
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/log.h"
+#include "util/str.h"
+#include "validate/resolver.h"
 
 enum sess_step { ST_IDLE, ST_LOGIN, ST_MENU_GET, ST_MENU_POST, ST_UPLOAD, ST_BULK };
 
@@ -62,9 +67,17 @@ struct upki_sess {
 	int redirect;                     /* 3xx */
 	struct buf page;                  /* captured body */
 	struct upki_sess_result res;
+	/* upki_url's host name (ep->by_name) */
+	struct resolver *dns;
+	struct upki_addrs addrs;
+	int dns_last_rc;                  /* the last lookup's error, logged once */
+	const char *method;
+	char peer[360];                   /* for logs: where the request goes */
 };
 
 static void sess_send(struct upki_sess *s);
+static void sess_dial(struct upki_sess *s);
+static void sess_http_start(struct upki_sess *s, const struct sockaddr *addr, socklen_t addrlen);
 
 int
 upki_sess_new(struct upki_sess **out, struct event_base *base, const struct upki_endpoint *ep,
@@ -83,6 +96,17 @@ upki_sess_new(struct upki_sess **out, struct event_base *base, const struct upki
 	buf_init(&s->tsv, (size_t)UPKI_UPLOAD_ROWS_MAX * 8192);
 	buf_init(&s->body, (size_t)UPKI_UPLOAD_ROWS_MAX * 8192 + 4096);
 	buf_init(&s->page, UPKI_PAGE_MAX);
+	str_copy(s->peer, sizeof(s->peer), ep->addr_text);
+	if (ep->by_name) {
+		int rc = resolver_new(&s->dns, base, (const struct sockaddr *)&ep->dns, ep->dnslen,
+		    2000, 2);
+
+		if (rc != 0) {
+			log_err("upki: cannot make the resolver for %s: %s", ep->sni, err_str(rc));
+			upki_sess_free(s);
+			return rc;
+		}
+	}
 	*out = s;
 	return 0;
 }
@@ -94,6 +118,7 @@ upki_sess_free(struct upki_sess *s)
 		return;
 	if (s->hc != NULL)
 		http_client_cancel(s->hc);
+	resolver_free(s->dns);
 	buf_free(&s->tsv);
 	buf_free(&s->body);
 	buf_free(&s->page);
@@ -118,59 +143,6 @@ upki_sess_reset(struct upki_sess *s)
 	s->cookie[0] = '\0';
 }
 
-size_t
-upki_html_text(const void *html, size_t n, char *out, size_t outsz)
-{
-	const unsigned char *p = html;
-	size_t i = 0, o = 0;
-	int in_tag = 0, space = 1;
-
-	if (outsz == 0)
-		return 0;
-	while (i < n && o + 5 < outsz) {
-		unsigned char ch = p[i];
-
-		if (in_tag) {
-			in_tag = ch != '>';
-			i++;
-			continue;
-		}
-		if (ch == '<') {
-			in_tag = 1;
-			if (!space) {
-				out[o++] = ' ';
-				space = 1;
-			}
-			i++;
-			continue;
-		}
-		if (ch < 0x80) {
-			if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n') {
-				if (!space)
-					out[o++] = ' ';
-				space = 1;
-			} else if (ch >= 0x20 && ch != 0x7f) {
-				out[o++] = (char)ch;
-				space = 0;
-			}
-			i++;
-			continue;
-		}
-		{
-			uint32_t cp = eucjp_decode_next(p, n, &i);
-
-			if (cp == JIS_INVALID)
-				cp = 0xfffd;
-			o += upki_utf8_put(out + o, cp);
-			space = 0;
-		}
-	}
-	while (o > 0 && out[o - 1] == ' ')
-		o--;
-	out[o] = '\0';
-	return o;
-}
-
 /* ---- the step machine ---- */
 
 static void
@@ -190,7 +162,7 @@ sess_finish(struct upki_sess *s, int rc)
 		return;
 	}
 	if (rc != 0 && rc != ERR_REJECTED)
-		log_debug("upki: %s: %s", s->ep->addr_text, r->why);
+		log_debug("upki: %s: %s", s->peer, r->why);
 	done(arg, r);
 }
 
@@ -375,10 +347,47 @@ sess_resend(struct upki_sess *s, int rc, const struct http_client_resp *resp)
 	s->op_resends++;
 	s->res.resent++;
 	log_info("upki: %s %s%s: %s before any answer (%s): sending it again on a new connection",
-	    sess_step_method(s), s->ep->addr_text, s->target, err_str(rc),
+	    sess_step_method(s), s->peer, s->target, err_str(rc),
 	    resp->sent ? "the request was sent in full; this step changes nothing at UPKI" :
 	    "the request was not sent in full");
 	sess_send(s);
+	return 1;
+}
+
+/* The connection was never made (nothing sent, nothing heard): another address may do. */
+static int
+sess_connect_failed(int rc, const struct http_client_resp *resp)
+{
+	if (resp->sent || resp->answered)
+		return 0;
+	switch (rc) {
+	case -ECONNREFUSED:
+	case -EHOSTUNREACH:
+	case -ENETUNREACH:
+	case -ENETDOWN:
+	case -ETIMEDOUT:
+	case -EADDRNOTAVAIL:
+	case ERR_TIMEOUT:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* upki_url's host has another address not tried in this operation: 1, sent there. */
+static int
+sess_next_addr(struct upki_sess *s, int rc, const struct http_client_resp *resp)
+{
+	char was[sizeof(s->peer)];
+
+	if (!s->ep->by_name || !sess_connect_failed(rc, resp))
+		return 0;
+	str_copy(was, sizeof(was), s->peer);
+	if (!upki_addrs_next(&s->addrs))
+		return 0;      /* every address failed: forgotten, the next operation asks DNS */
+	log_info("upki: %s %s%s: %s: trying the next address of %s", sess_step_method(s), was,
+	    s->target, err_str(rc), s->ep->sni);
+	sess_dial(s);
 	return 1;
 }
 
@@ -392,19 +401,22 @@ sess_done_cb(void *arg, int rc, const struct http_client_resp *resp)
 	s->hc = NULL;
 	r->status = resp->status;
 	if (rc != 0) {
-		if (sess_resend(s, rc, resp))
+		if (sess_resend(s, rc, resp) || sess_next_addr(s, rc, resp))
 			return;
+		if (rc == ERR_TLS)
+			upki_addrs_forget(&s->addrs);   /* a DNS change may be the fix: ask again */
 		r->tls_error = resp->tls_error;
 		if (s->step == ST_UPLOAD && resp->sent)
 			r->outcome_unknown = 1;
 		if (rc == ERR_TLS)
-			sess_failf(s, rc, "TLS with %s failed: BearSSL error %d: %s", s->ep->addr_text,
-			    resp->tls_error, tls_error_name(resp->tls_error));
+			sess_failf(s, rc, "TLS with %s failed%s%s%s: BearSSL error %d: %s", s->peer,
+			    s->ep->sni[0] ? " (certificate checked against the name " : "", s->ep->sni,
+			    s->ep->sni[0] ? ")" : "", resp->tls_error, tls_error_name(resp->tls_error));
 		else if (s->stream)
 			sess_failf(s, rc, "the bulk TSV download from %s ended early: %s",
-			    s->ep->addr_text, err_str(rc));
+			    s->peer, err_str(rc));
 		else
-			sess_failf(s, rc, "%s %s%s: %s%s", sess_step_method(s), s->ep->addr_text,
+			sess_failf(s, rc, "%s %s%s: %s%s", sess_step_method(s), s->peer,
 			    s->target, err_str(rc), r->outcome_unknown ? " after UPKI had the whole "
 			    "upload, without a complete answer: its outcome is unknown" : "");
 		return;
@@ -452,7 +464,7 @@ sess_done_cb(void *arg, int rc, const struct http_client_resp *resp)
 		}
 logged_in:
 		s->logins++;
-		log_debug("upki: logged in to %s", s->ep->addr_text);
+		log_debug("upki: logged in to %s", s->peer);
 		sess_first_step(s);
 		return;
 	case ST_MENU_GET:
@@ -542,7 +554,6 @@ sess_multipart(struct upki_sess *s)
 static void
 sess_send(struct upki_sess *s)
 {
-	struct http_client_req rq;
 	const char *method = "GET", *path = "";
 	int n = 0, rc;
 
@@ -595,10 +606,20 @@ sess_send(struct upki_sess *s)
 	s->cookie_set = 0;
 	s->redirect = 0;
 	buf_reset(&s->page);
+	s->method = method;
+	sess_dial(s);
+}
+
+static void
+sess_http_start(struct upki_sess *s, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct http_client_req rq;
+	const char *method = s->method;
+	int rc;
 
 	memset(&rq, 0, sizeof(rq));
-	rq.addr = (const struct sockaddr *)&s->ep->addr;
-	rq.addrlen = s->ep->addrlen;
+	rq.addr = addr;
+	rq.addrlen = addrlen;
 	rq.tls = s->tls;
 	rq.sni = s->ep->sni[0] ? s->ep->sni : NULL;
 	rq.method = method;
@@ -620,6 +641,61 @@ sess_send(struct upki_sess *s)
 	}
 }
 
+static void
+sess_dns_cb(void *arg, int rc, const struct sockaddr_storage *addrs, int n)
+{
+	struct upki_sess *s = arg;
+	char a[64];
+
+	if (rc == 0 && upki_addrs_set(&s->addrs, addrs, n, s->ep->port, platform_mono_ms(),
+	    UPKI_DNS_CACHE_S) == 0)
+		rc = ERR_NOTFOUND;
+	if (rc != 0) {
+		s->res.dns_failed = 1;
+		snprintf(s->res.why, sizeof(s->res.why), "cannot look up %s (upki_url) through the "
+		    "resolver %s: %s", s->ep->sni, s->ep->dns_text, upki_dns_err_text(rc));
+		if (rc != s->dns_last_rc)
+			log_warn("upki: %s: a transient fault, trying again soon", s->res.why);
+		s->dns_last_rc = rc;
+		sess_finish(s, rc);
+		return;
+	}
+	if (s->dns_last_rc != 0)
+		log_info("upki: %s can be looked up again", s->ep->sni);
+	s->dns_last_rc = 0;
+	log_debug("upki: %s is %s (%d address(es)), kept %d s", s->ep->sni,
+	    upki_addr_text(&s->addrs.v[0], a, sizeof(a)), s->addrs.n, UPKI_DNS_CACHE_S);
+	sess_dial(s);
+}
+
+/* Connect for the request sess_send() built: to the kept address, or after a lookup. */
+static void
+sess_dial(struct upki_sess *s)
+{
+	const struct sockaddr_storage *sa;
+	socklen_t len;
+	char a[64];
+	int rc;
+
+	if (!s->ep->by_name) {
+		sess_http_start(s, (const struct sockaddr *)&s->ep->addr, s->ep->addrlen);
+		return;
+	}
+	sa = upki_addrs_current(&s->addrs, platform_mono_ms(), &len);
+	if (sa != NULL) {
+		snprintf(s->peer, sizeof(s->peer), "%s (%s)", s->ep->host,
+		    upki_addr_text(sa, a, sizeof(a)));
+		sess_http_start(s, (const struct sockaddr *)sa, len);
+		return;
+	}
+	snprintf(s->peer, sizeof(s->peer), "%s", s->ep->host);
+	if ((rc = resolver_addrs(s->dns, s->ep->sni, sess_dns_cb, s)) != 0) {
+		s->res.dns_failed = 1;
+		sess_failf(s, rc, "cannot look up %s (upki_url) through the resolver %s: %s",
+		    s->ep->sni, s->ep->dns_text, upki_dns_err_text(rc));
+	}
+}
+
 static int
 sess_begin(struct upki_sess *s, enum sess_op op, upki_sess_done_fn done, void *arg)
 {
@@ -631,6 +707,7 @@ sess_begin(struct upki_sess *s, enum sess_op op, upki_sess_done_fn done, void *a
 	s->arg = arg;
 	s->op_relogins = 0;
 	s->op_resends = 0;
+	upki_addrs_op_start(&s->addrs);
 	return 0;
 }
 

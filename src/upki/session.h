@@ -30,14 +30,30 @@ struct tls_client;
 /* Web-app paths and form names: upki_profile.h (one place for every [I]/[X] fact). */
 #define UPKI_COOKIE_MAX 512
 
-/* Where the UPKI web application is, from upki_url and upki_connect. */
+/* How long a DNS answer for upki_url's host is used before it is asked again. */
+#define UPKI_DNS_CACHE_S 300
+
+/*
+ * Where the UPKI web application is, from upki_url and upki_connect. With a
+ * numeric host or upki_connect, addr is where to connect. With a host name
+ * and no upki_connect (by_name), the session looks the name up through
+ * dns (the `resolver` key: never NSS, never getaddrinfo) before connecting,
+ * keeps the answer UPKI_DNS_CACHE_S seconds and tries each address in turn;
+ * addr is unused. Either way the TLS server name sent and checked is sni, the
+ * name from upki_url, never the address.
+ */
 struct upki_endpoint {
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
-	char addr_text[80];
+	char addr_text[300];  /* for logs: "192.0.2.7:443", or "NAME:PORT (DNS via ADDR)" */
 	char host[272];       /* Host header: "host" or "host:port" */
 	char sni[256];        /* server name sent and checked; "" for an IP literal */
 	char base[128];       /* path prefix without trailing '/', e.g. "/upki-odcert" */
+	int by_name;          /* look sni up through dns before connecting */
+	unsigned port;        /* by_name: the port from upki_url */
+	struct sockaddr_storage dns;  /* by_name: the DNS server (config key resolver) */
+	socklen_t dnslen;
+	char dns_text[80];    /* by_name: the DNS server, for logs */
 };
 
 struct upki_sess;
@@ -55,6 +71,7 @@ struct upki_sess_result {
 	 */
 	int outcome_unknown;
 	unsigned resent;        /* requests sent again at once after a connection fault */
+	int dns_failed;         /* rc is the DNS lookup's of upki_url's host: transient */
 	int maintenance;        /* UPKI's maintenance page: waits like a refusal, not seconds */
 	char why[512];          /* UTF-8, one line, for logs and problem details */
 	struct upki_result page;
@@ -67,13 +84,18 @@ struct upki_sess_result {
  * ERR_DENIED (HTTP 401/403: the RA officer refused), ERR_AGAIN (HTTP 5xx),
  * ERR_STATE (sent back to the login page UPKI_LOGIN_MAX times), ERR_PROTOCOL
  * (an answer we do not understand), ERR_RATELIMIT (busy page), or the data
- * callback's error (bulk).
+ * callback's error (bulk). With dns_failed set, rc is the resolver's
+ * (resolver.h: ERR_NOTFOUND, ERR_AGAIN, ERR_TIMEOUT, ...): a transient fault.
  */
 typedef void (*upki_sess_done_fn)(void *arg, const struct upki_sess_result *r);
 /* Bulk TSV bytes as they arrive (status 200 only); nonzero stops the download. */
 typedef int (*upki_sess_data_fn)(void *arg, const unsigned char *p, size_t n);
 
-/* tls must outlive the session. timeouts in seconds per exchange. */
+/*
+ * tls must outlive the session. timeouts in seconds per exchange. With
+ * ep->by_name the session makes its own resolver on base (ERR_CONFIG if
+ * ep->dns is not usable).
+ */
 int upki_sess_new(struct upki_sess **out, struct event_base *base,
     const struct upki_endpoint *ep, struct tls_client *tls, unsigned timeout_s,
     unsigned bulk_timeout_s);

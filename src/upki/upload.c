@@ -52,7 +52,7 @@ fault_is_fast(const struct upki_sess_result *res)
 {
 	if (res->maintenance)
 		return 0;
-	if (upki_sess_conn_fault(res->rc))
+	if (res->dns_failed || upki_sess_conn_fault(res->rc))
 		return 1;
 	switch (res->rc) {
 	case ERR_TIMEOUT:

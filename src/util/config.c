@@ -619,6 +619,24 @@ config_finish(struct config *cfg, char *err, size_t errsz)
 		snprintf(err, errsz, "upki_url: must start with https://");
 		return ERR_CONFIG;
 	}
+	if (cfg->upki_url[0] != '\0' && !cfg->has_upki_connect && !cfg->has_resolver) {
+		/* A host name is looked up through `resolver`, never the system's name service. */
+		const char *h = cfg->upki_url + 8;
+		char host[256];
+		struct in_addr a4;
+		size_t hl = strcspn(h, ":/?#");
+
+		if (*h != '[' && hl < sizeof(host)) {
+			memcpy(host, h, hl);
+			host[hl] = '\0';
+			if (inet_pton(AF_INET, host, &a4) != 1) {
+				snprintf(err, errsz, "upki_url: the host %s is a name: set resolver "
+				    "(the DNS server to look it up with) or upki_connect (a numeric "
+				    "address to connect to)", host);
+				return ERR_CONFIG;
+			}
+		}
+	}
 	if (strncmp(cfg->upki_download_url, STR_LIT("https://")) != 0 ||
 	    strchr(cfg->upki_download_url + 8, '/') == NULL ||
 	    strpbrk(cfg->upki_download_url, "?#@") != NULL) {

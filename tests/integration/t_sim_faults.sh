@@ -184,6 +184,49 @@ t1=$(date +%s.%N)
 check_eq "slow: still answered" 200 "$code"
 check "slow: answered after about 2 s" /usr/bin/python3 -c "import sys; sys.exit(0 if 1.8 <= $t1 - $t0 <= 5 else 1)"
 
+# idle_close: a keep-alive connection left idle is closed by the server (the
+# listener's own idle timeout is 60 s); the gateway sends Connection: close.
+before=$(state | jget "d['faults_fired']")
+fault '{"mode":"idle_close","seconds":1}'
+out=$(/usr/bin/python3 - "$D" "$PORT" <<'PY'
+import socket, ssl, sys, time
+d, port = sys.argv[1], int(sys.argv[2])
+ctx = ssl.create_default_context(cafile=d + "/web-ca.pem")
+ctx.load_cert_chain(d + "/ra.pem", d + "/ra-key.pem")
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="localhost")
+s.settimeout(10)
+s.sendall(b"GET /upki-odcert/lra/MainMenu.do HTTP/1.1\r\nHost: localhost\r\n\r\n")
+buf = b""
+while b"\r\n\r\n" not in buf:
+    buf += s.recv(4096)
+head, body = buf.split(b"\r\n\r\n", 1)
+n = [int(l.split(b":")[1]) for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")]
+while n and len(body) < n[0]:
+    body += s.recv(4096)
+print("answered=%s" % head.split(b" ")[1].decode())
+print("keepalive=%s" % ("close" if b"connection: close" in head.lower() else "kept"))
+t0 = time.time()
+try:
+    while s.recv(4096):
+        pass
+    print("closed_after=%.1f" % (time.time() - t0))
+except socket.timeout:
+    print("closed_after=open")
+except (ssl.SSLError, OSError):
+    print("closed_after=%.1f" % (time.time() - t0))
+PY
+)
+check_match "idle_close: the request is answered on a kept-alive connection" \
+	"answered=[23][0-9][0-9].*keepalive=kept" "$(echo $out)"
+check_match "idle_close: the server closes the idle connection after about 1 s" \
+	"closed_after=(0\.[5-9]|[1-4]\.[0-9])" "$out"
+check_eq "idle_close: counted as a fault fired" $((before + 1)) "$(state | jget "d['faults_fired']")"
+fault '{"mode":"idle_close","seconds":1}'
+fault '{"mode":"slow","seconds":2}'
+check_eq "idle_close: a request held by slow is not idle (answered after 2 s, not cut at 1 s)" 200 \
+	"$(curl -sS -o /dev/null -w '%{http_code}' -b "$JAR" "${RA[@]}" "$LRA/MainMenu.do")"
+fault '{"mode":"none"}'
+
 fault '{"mode":"rate_limit_breach","status":429}'
 out=$(curl -sS -w '\n%{http_code}' -b "$JAR" "${RA[@]}" "$LRA/syomeiDL_S.do" | iconv -f EUC-JP -t UTF-8)
 check_match "rate_limit_breach: busy page with the chosen status" "只今混み合っております.*429" "$(echo $out)"

@@ -1136,7 +1136,7 @@ test_endpoint(void **state)
 	snprintf(cfg.upki_url, sizeof(cfg.upki_url),
 	    "https://scia.secomtrust.net/upki-odcert/lra/SSLLogin.do");
 	assert_int_equal(upki_endpoint_parse(&ep, &cfg, err, sizeof(err)), ERR_CONFIG);
-	assert_non_null(strstr(err, "upki_connect"));
+	assert_non_null(strstr(err, "upki_connect"));      /* or resolver: test_upki_addrs.c */
 	assert_int_equal(config_set(&cfg, "upki_connect", "192.0.2.7", err, sizeof(err)), 0);
 	assert_int_equal(upki_endpoint_parse(&ep, &cfg, err, sizeof(err)), 0);
 	assert_string_equal(ep.host, "scia.secomtrust.net");

@@ -256,6 +256,7 @@ sim_control_fault(struct http_req *req, void *arg)
 		s->faults.busy_status = 0;
 		s->faults.slow_ms = 0;
 		s->faults.mail_delay_ms = 0;
+		s->faults.idle_ms = 0;
 	} else if ((m = sim_fault_parse(mode)) >= 0 && count >= 0 && count <= 1000000) {
 		s->faults.left[m] = count == 0 ? -1 : (long)count;
 		snprintf(s->faults.step[m], sizeof(s->faults.step[m]), "%s", step);
@@ -263,6 +264,8 @@ sim_control_fault(struct http_req *req, void *arg)
 			s->faults.slow_ms = (unsigned)secs * 1000;
 		if (m == SIM_F_MAIL_DELAY && secs >= 0 && secs <= 3600)
 			s->faults.mail_delay_ms = (unsigned)secs * 1000;
+		if (m == SIM_F_IDLE_CLOSE && secs >= 1 && secs <= 3600)
+			s->faults.idle_ms = (unsigned)secs * 1000;
 		if (m == SIM_F_5XX && status >= 500 && status <= 599)
 			s->faults.status_5xx = (int)status;
 		if (m == SIM_F_RATE_LIMIT && (status == 200 || status == 429 || status == 503))

@@ -8,6 +8,10 @@
  * call for that, so the socket is found by its peer address and shut down
  * (SO_LINGER 0, so the final close sends RST); the reply that follows fails to
  * write and the server drops the connection.
+ *
+ * "idle_close" is Apache's KeepAliveTimeout, short: a connection on which no
+ * request arrived for "seconds" (default 2) after the last one, and none is
+ * held by "slow", is closed (FIN). Each close counts as one.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -23,6 +27,7 @@
 #include "util/log.h"
 
 #define FAULT_FD_SCAN_MAX 4096
+#define FAULT_IDLE_WATCH_MAX 64   /* connections watched by idle_close at once */
 
 static const char *const fault_names[SIM_F__MAX] = {
 	[SIM_F_MAINTENANCE] = "maintenance",
@@ -42,6 +47,7 @@ static const char *const fault_names[SIM_F__MAX] = {
 	[SIM_F_MAIL_DELAY] = "mail_delay",
 	[SIM_F_MAIL_LOST] = "mail_lost",
 	[SIM_F_MAIL_DUPLICATE] = "mail_duplicate",
+	[SIM_F_IDLE_CLOSE] = "idle_close",
 };
 
 /* Steps of a job, by the page each requests. */
@@ -196,9 +202,9 @@ fault_slow(struct sim *s, struct http_req *req, http_handler_fn fn)
 	return 1;
 }
 
-/* The socket whose peer is req->peer on one of our ports; -1 if none. */
+/* The socket whose peer is "addr:port" on one of our ports; -1 if none. */
 static int
-fault_find_fd(const struct sim *s, const struct http_req *req)
+fault_find_peer_fd(const struct sim *s, const char *want)
 {
 	for (int fd = 3; fd < FAULT_FD_SCAN_MAX; fd++) {
 		struct sockaddr_storage ss;
@@ -225,10 +231,85 @@ fault_find_fd(const struct sim *s, const struct http_req *req)
 			snprintf(peer, sizeof(peer), "[%s]:%d", host,
 			    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port));
 		}
-		if (!strcmp(peer, req->peer))
+		if (!strcmp(peer, want))
 			return fd;
 	}
 	return -1;
+}
+
+static int
+fault_find_fd(const struct sim *s, const struct http_req *req)
+{
+	return fault_find_peer_fd(s, req->peer);
+}
+
+/* idle_close: one timer per client connection, re-armed by each request on it. */
+struct idle_watch {
+	struct sim *s;
+	struct event *ev;
+	char peer[64];
+	int used;
+};
+
+static struct idle_watch idle_watches[FAULT_IDLE_WATCH_MAX];
+
+static void
+idle_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct idle_watch *w = arg;
+	struct sim *s = w->s;
+	int sfd;
+
+	(void)fd;
+	(void)what;
+	if (s->faults.left[SIM_F_IDLE_CLOSE] != 0) {
+		/* A request held by "slow" is not idle: wait again from now. */
+		for (const struct slow_req *h = s->slow_list; h != NULL; h = h->next)
+			if (!strcmp(h->req->peer, w->peer)) {
+				unsigned ms = s->faults.idle_ms ? s->faults.idle_ms : 2000;
+				struct timeval tv = { (time_t)(ms / 1000),
+				    (suseconds_t)(ms % 1000) * 1000 };
+
+				evtimer_add(w->ev, &tv);
+				return;
+			}
+	}
+	w->used = 0;
+	if (s->faults.left[SIM_F_IDLE_CLOSE] == 0)
+		return;
+	if ((sfd = fault_find_peer_fd(s, w->peer)) < 0)
+		return;                      /* the client closed it first */
+	if (!sim_fault_take(s, SIM_F_IDLE_CLOSE))
+		return;
+	log_info("upki-sim: idle_close: closing the keep-alive connection of %s", w->peer);
+	shutdown(sfd, SHUT_RDWR);
+}
+
+static void
+idle_watch(struct sim *s, const struct http_req *req)
+{
+	struct idle_watch *w = NULL, *spare = NULL;
+	unsigned ms = s->faults.idle_ms ? s->faults.idle_ms : 2000;
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+
+	if (s->faults.left[SIM_F_IDLE_CLOSE] == 0)
+		return;
+	for (size_t i = 0; i < FAULT_IDLE_WATCH_MAX && w == NULL; i++) {
+		if (idle_watches[i].used && !strcmp(idle_watches[i].peer, req->peer))
+			w = &idle_watches[i];
+		else if (!idle_watches[i].used && spare == NULL)
+			spare = &idle_watches[i];
+	}
+	if (w == NULL) {
+		if ((w = spare) == NULL)
+			return;
+		if (w->ev == NULL && (w->ev = evtimer_new(s->base, idle_timer_cb, w)) == NULL)
+			return;
+		w->s = s;
+		snprintf(w->peer, sizeof(w->peer), "%s", req->peer);
+		w->used = 1;
+	}
+	evtimer_add(w->ev, &tv);            /* from this request on */
 }
 
 static void
@@ -275,6 +356,7 @@ sim_fault_intercept(struct sim *s, struct http_req *req, http_handler_fn fn)
 	if (req == fault_resuming)
 		return 0;
 	s->cnt.requests++;
+	idle_watch(s, req);
 	if (fault_take_at(s, SIM_F_MAINTENANCE, req)) {
 		page_simple(req, 503, "メンテナンス", UPKI_TEXT_MAINTENANCE);
 		return 1;
@@ -301,6 +383,12 @@ sim_fault_intercept(struct sim *s, struct http_req *req, http_handler_fn fn)
 void
 sim_fault_free(struct sim *s)
 {
+	for (size_t i = 0; i < FAULT_IDLE_WATCH_MAX; i++) {
+		if (idle_watches[i].ev != NULL)
+			event_free(idle_watches[i].ev);
+		idle_watches[i].ev = NULL;
+		idle_watches[i].used = 0;
+	}
 	while (s->slow_list != NULL) {
 		struct slow_req *h = s->slow_list;
 		h->req->abort_cb = NULL;

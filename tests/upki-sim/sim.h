@@ -257,6 +257,7 @@ enum sim_fault_mode {
 	SIM_F_MAIL_DELAY,    /* the next mail is delivered by SMTP after "seconds" */
 	SIM_F_MAIL_LOST,     /* the next mail is never delivered by SMTP */
 	SIM_F_MAIL_DUPLICATE, /* the next mail is delivered by SMTP twice */
+	SIM_F_IDLE_CLOSE,    /* a keep-alive connection idle for "seconds" (default 2) is closed */
 	SIM_F__MAX
 };
 
@@ -266,6 +267,7 @@ struct sim_faults {
 	int busy_status;               /* 200 by default (429/503 possible) */
 	unsigned slow_ms;
 	unsigned mail_delay_ms;        /* mail_delay: 5000 by default */
+	unsigned idle_ms;              /* idle_close: 0 means 2000 */
 	unsigned n_slow;               /* requests held right now */
 	char step[SIM_F__MAX][12];     /* request-level faults: only this step ("" any) */
 };
