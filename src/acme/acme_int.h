@@ -196,7 +196,13 @@ void acme_renewal_info(struct http_req *req, void *arg);
 
 /* Identifiers (ident.c): lower-case and check a DNS name; ERR_MALFORMED or ERR_UNSUPPORTED with why. */
 int acme_ident_normalize(char *name, const char **why);
-/* 1 if the EAB key's allow-list covers name. */
+/*
+ * 1 if the EAB key's allow-list covers name. A pattern "host.d" allows exactly
+ * that name (no wildcard: not "*.host.d"); "*.d" allows every name strictly
+ * below d at any depth ("a.d", "a.b.d", not "d" itself) and so every wildcard
+ * whose names all lie below d ("*.d", "*.a.d"; not "*.parent-of-d"). Whether
+ * wildcards are taken at all is upki_wildcards (order.c).
+ */
 int acme_ident_allowed(const struct rec_eab *eab, const char *name);
 
 /*

@@ -290,9 +290,9 @@ validation_store(struct vjob *j, const struct validate_result *res,
 	} else {
 		if (!res->ok && d.counted)
 			acme_limit_count(j->a, ACME_LIMIT_FAILED, d.az.account_id, d.now);
-		log_info("acme: authz %" PRIu64 " (%s): %s %s%s%s", j->authz_id, d.az.ident.value,
-		    rec_chall_type_str(j->chall_type), res->ok ? "valid" : "invalid",
-		    res->ok ? "" : ": ", res->ok ? "" : res->detail);
+		log_info("acme: authz %" PRIu64 " (%s%s): %s %s%s%s", j->authz_id,
+		    d.az.wildcard ? "*." : "", d.az.ident.value, rec_chall_type_str(j->chall_type),
+		    res->ok ? "valid" : "invalid", res->ok ? "" : ": ", res->ok ? "" : res->detail);
 	}
 	free(j);
 }
@@ -395,6 +395,10 @@ acme_validation_start(struct acme *a, const struct rec_authz *az, size_t chall)
 		break;
 	case REC_CHALL_TLSALPN01:
 		rc = validate_tlsalpn01(a->validator, az->ident.value, keyauth, validation_done, j);
+		break;
+	case REC_CHALL_DNS01:
+		/* A wildcard's identifier is stored without "*.": the TXT is at _acme-challenge.x. */
+		rc = validate_dns01(a->validator, az->ident.value, keyauth, validation_done, j);
 		break;
 	default:
 		rc = ERR_UNSUPPORTED;

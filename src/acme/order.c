@@ -25,7 +25,10 @@ struct new_order {
 	struct acme_pending_limit pend;
 };
 
-/* Offer a challenge of type on az (when offered is nonzero), with a fresh token. */
+/*
+ * Offer a challenge of type on az (when offered is nonzero), with a fresh
+ * token. A wildcard is offered dns-01 only (RFC 8555 §7.1.3, §8).
+ */
 static int
 chall_add(struct rec_authz *az, unsigned type, int offered)
 {
@@ -54,8 +57,13 @@ new_order_fn(struct store_txn *t, void *arg)
 
 	for (size_t i = 0; i < n->o.n_idents; i++) {
 		struct rec_authz *az = &n->az[i];
+		struct rec_ident id = n->o.idents[i];
+		int wildcard = id.value[0] == '*';
 
-		rc = store_authz_find(t, n->account_id, &n->o.idents[i], 0, az);
+		/* RFC 8555 §7.1.4: the authorization of "*.x" is for "x", with wildcard true. */
+		if (wildcard)
+			memmove(id.value, id.value + 2, strlen(id.value + 2) + 1);
+		rc = store_authz_find(t, n->account_id, &id, wildcard, az);
 		if (rc == 0 && az->status == REC_AUTHZ_VALID && az->expires > n->now + 3600) {
 			n->reused[i] = 1;      /* RFC 8555 §7.1.4: reuse within its lifetime */
 		} else if (rc == 0 || rc == ERR_NOTFOUND) {
@@ -63,13 +71,15 @@ new_order_fn(struct store_txn *t, void *arg)
 			if ((rc = store_seq_next(t, STORE_SEQ_AUTHZ, &az->id)) != 0)
 				return rc;
 			az->account_id = n->account_id;
-			az->ident = n->o.idents[i];
+			az->ident = id;
+			az->wildcard = (uint8_t)wildcard;
 			az->status = REC_AUTHZ_PENDING;
 			az->created = n->now;
 			az->expires = n->now + 7 * 86400;
 			/* The challenge list: one line per method, in the order clients see it. */
 			if ((rc = chall_add(az, REC_CHALL_HTTP01, !az->wildcard)) != 0 ||
-			    (rc = chall_add(az, REC_CHALL_TLSALPN01, !az->wildcard)) != 0)
+			    (rc = chall_add(az, REC_CHALL_TLSALPN01, !az->wildcard)) != 0 ||
+			    (rc = chall_add(az, REC_CHALL_DNS01, 1)) != 0)
 				return rc;
 			if ((rc = store_authz_put(t, az)) != 0)
 				return rc;
@@ -221,10 +231,16 @@ acme_new_order(struct http_req *req, void *arg)
 			acme_problem(req, ACME_E_IDENT_UNSUPPORTED, w);
 			return;
 		}
-		if (rc == 0 && value[0] == '*')
-			w = "wildcard names need dns-01 validation, which this server does not offer yet";
+		if (rc == 0 && value[0] == '*' && !a->app->cfg->upki_wildcards)
+			w = "wildcard names are refused here: UPKI's TSV service is not known to issue "
+			    "wildcard certificates (the operator's setting upki_wildcards is off); "
+			    "order the host names instead";
 		else if (rc == 0 && ef->kid != NULL && !acme_ident_allowed(&ef->eab, value))
 			w = "this name is not in the list of names your External Account Binding key may request";
+		else if (rc == 0 && value[0] == '*' && i == 0)
+			w = "a wildcard cannot be the order's first name: UPKI puts the first name in "
+			    "the certificate's subject CN, whose characters exclude '*'; list a host "
+			    "name first (for example x.example.ac.jp, then *.x.example.ac.jp)";
 		if (rc != 0 || w != NULL) {
 			size_t vl = strnlen(value, REC_IDENT_MAX);   /* over-long names are cut for the report */
 			memcpy(bad[nbad], value, vl);

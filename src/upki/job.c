@@ -181,9 +181,11 @@ upki_job_check(struct upki *u, const struct issuer_request *rq, struct issuer_pr
 		return ERR_DENIED;
 	}
 	for (size_t i = 0; i < rq->n_names; i++) {
-		if (!UPKI_WILDCARD_OK && rq->names[i][0] == '*') {
-			prob_set(prob, "rejectedIdentifier", "UPKI's TSV service issues no wildcard "
-			    "certificates (%s)", rq->names[i]);
+		if (rq->names[i][0] == '*' && (!cfg->upki_wildcards || i == 0)) {
+			prob_set(prob, "rejectedIdentifier", i == 0 && cfg->upki_wildcards ?
+			    "a wildcard cannot be the first name, which UPKI puts in the subject "
+			    "CN (its characters exclude '*') (%s)" : "UPKI's TSV service issues no "
+			    "wildcard certificates here (upki_wildcards is off) (%s)", rq->names[i]);
 			return ERR_DENIED;
 		}
 		listlen += strlen(rq->names[i]) + (i > 0);

@@ -128,17 +128,21 @@ tsv_check_digits(enum upki_field f, const char *s, size_t n, struct upki_err *e)
 	return 0;
 }
 
-/* Why s is not a host name UPKI takes, or NULL. s is ASCII (checked before). */
+/*
+ * Why s is not a host name UPKI takes, or NULL. s is ASCII (checked before).
+ * wild: a leading "*." is allowed (the dNSName column only: whether UPKI
+ * issues wildcards is the policy of upki_job_check(), upki_wildcards).
+ */
 static const char *
-tsv_hostname_why(const char *s, size_t n)
+tsv_hostname_why(const char *s, size_t n, int wild)
 {
 	size_t label = 0, labels = 0;
 
 	if (n == 0)
 		return "is empty";
 	if (n >= 2 && s[0] == '*' && s[1] == '.') {
-		if (!UPKI_WILDCARD_OK)
-			return "is a wildcard name; UPKI does not issue those through the TSV";
+		if (!wild)
+			return "is a wildcard name; UPKI takes those in the dNSName column only";
 		s += 2, n -= 2;
 	}
 	if (s[n - 1] == '.')
@@ -184,7 +188,7 @@ tsv_check_email(const char *s, size_t n, struct upki_err *e)
 	if (at == n || at == 0 || at + 1 == n)
 		return tsv_fail(e, ERR_MALFORMED, UPKI_F_ADMIN_EMAIL,
 		    "is not an e-mail address (local@domain)");
-	if (tsv_hostname_why(s + at + 1, n - at - 1) != NULL)
+	if (tsv_hostname_why(s + at + 1, n - at - 1, 0) != NULL)
 		return tsv_fail(e, ERR_MALFORMED, UPKI_F_ADMIN_EMAIL,
 		    "has a domain part that is not a valid domain name");
 	return 0;
@@ -443,7 +447,7 @@ tsv_dnsnames(const struct upki_app *a, const char *cn, char *out, size_t outsz, 
 		rc = tsv_check_text(UPKI_F_DNSNAMES, name, n, UPKI_FQDN_MAX, e);
 		if (rc < 0)
 			return rc;
-		why = tsv_hostname_why(name, n);
+		why = tsv_hostname_why(name, n, 1);
 		if (why != NULL)
 			return tsv_fail(e, ERR_MALFORMED, UPKI_F_DNSNAMES, "\"%s\" %s", name, why);
 		if (UPKI_DNSNAMES_HAS_CN && tsv_name_eq(name, cn))
@@ -591,7 +595,7 @@ tsv_check_field(enum upki_field f, const char *s, size_t n, struct upki_err *e)
 	case UPKI_F_ADMIN_EMAIL:
 		return tsv_check_email(s, n, e);
 	case UPKI_F_FQDN:
-		why = tsv_hostname_why(s, n);
+		why = tsv_hostname_why(s, n, 0);
 		if (why != NULL)
 			return tsv_fail(e, ERR_MALFORMED, f, "\"%.*s\" %s", (int)n, s, why);
 		return 0;

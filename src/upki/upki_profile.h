@@ -143,7 +143,8 @@ extern const struct upki_field_def upki_fields[UPKI_F__MAX];
 
 /* Names. */
 #define UPKI_FQDN_MAX 64         /* [D odcert] */
-#define UPKI_WILDCARD_OK 0       /* [I] no "*." names in the TSV path */
+/* Wildcards [I]: never the CN (the DN's characters exclude '*' [D]); "*.x" in the
+ * dNSName column only when the operator sets upki_wildcards (default off). */
 #define UPKI_DNSNAMES_SEP ","    /* [I] the separator text is cut off in our copy */
 #define UPKI_DNSNAMES_LIST_MAX 250 /* [D odcert] whole cell, 半角 */
 #define UPKI_DNSNAMES_MAX 8      /* [X] from the UPKI ACME rule, CN included */

@@ -100,6 +100,8 @@ static const struct cfg_key cfg_keys[] = {
 	INT("sweep_retain_days", sweep_retain_days, 0, 3650),
 	/* appliance */
 	BOOL("resolver_tcp", resolver_tcp),
+	/* dns-01 and wildcards */
+	BOOL("upki_wildcards", upki_wildcards),
 };
 
 void

@@ -121,6 +121,8 @@ struct config {
 	int limit_pending_orders;           /* pending or ready orders */
 	int limit_pending_authzs;           /* pending authorizations */
 	int sweep_retain_days;              /* then the sweep deletes them */
+	/* Wildcard identifiers ("*.x", dns-01 only, never first) accepted and sent to UPKI. */
+	int upki_wildcards;
 };
 
 /* Fill cfg with the embedded defaults (loopback listener, data under ./var). */

@@ -8,8 +8,12 @@
  * RES_OPTIONS) and getaddrinfo() are never consulted; names are queried exactly
  * as given (no search list, no ndots, no HOSTALIASES). The server is meant to
  * be a recursive resolver the operator trusts: answers are taken as it gives
- * them (CNAME chains are followed by the server; the records of the wanted type
- * in the answer section are returned, whatever their owner name).
+ * them (CNAME chains are followed by the server), but only the records of the
+ * wanted type whose owner is the query name, or the end of the CNAME chain in
+ * the answer that starts there (at most RESOLVER_CNAME_MAX links), are taken:
+ * records at other owners are ignored. Answers of any size are read safely: a
+ * truncated UDP answer is asked again over TCP (up to 64 KiB), and more
+ * records than the limits below is an error, never a silent cut.
  *
  * Callbacks:
  *   - run on the event loop, never from inside the call that starts the query
@@ -29,7 +33,8 @@
  *   ERR_TIMEOUT     no answer after all tries
  *   -ECONNREFUSED   the server's port is closed (ICMP port unreachable)
  *   ERR_PROTOCOL    malformed or FORMERR answer, or a record that does not parse
- *   ERR_TOOBIG      more records, or longer records, than the limits below
+ *   ERR_TOOBIG      more records, or longer records, than the limits below, or
+ *                   a CNAME chain longer than RESOLVER_CNAME_MAX
  *                   (never truncated silently: for CAA a dropped record could
  *                   change the outcome)
  *   ERR_NOMEM       out of memory

@@ -15,12 +15,27 @@
 #define DNS_RR_FIXED 10     /* type, class, ttl, rdlength */
 #define DNS_CLASS_IN 1
 #define DNS_WIRE_NAME_MAX 255
+#define DNS_PTR_HOPS_MAX 64  /* compression pointers followed in one name */
+
+/* A name in wire form (length-prefixed labels, final 0), lower-cased. */
+struct dns_name {
+	size_t len;
+	uint8_t b[DNS_WIRE_NAME_MAX];
+};
 
 struct dns_walk {
 	const uint8_t *m;
 	size_t len;
 	size_t off;
 	unsigned left;      /* answer records not yet read */
+	struct dns_name qname;
+};
+
+/* One answer record: owner, type, class, and where its RDATA lies in the message. */
+struct dns_rr {
+	struct dns_name owner;
+	unsigned type, klass;
+	size_t rdoff, rdlen;
 };
 
 static unsigned
@@ -29,37 +44,64 @@ dns_u16(const uint8_t *p)
 	return ((unsigned)p[0] << 8) | p[1];
 }
 
-/* Skip a possibly compressed name; pointers are not followed (nothing needs the owner). */
+/*
+ * Read the possibly compressed name at *off into out and move *off past it
+ * (past the first pointer, if any). Pointers must point backwards and at most
+ * DNS_PTR_HOPS_MAX are followed; the whole name is at most 255 bytes on the
+ * wire: any message, however built, is read in bounded time.
+ */
 static int
-dns_name_skip(const uint8_t *m, size_t len, size_t *off)
+dns_name_read(const uint8_t *m, size_t len, size_t *off, struct dns_name *out)
 {
-	size_t o = *off;
-	size_t wire = 0;
+	size_t o = *off, end = 0, w = 0;
+	int jumped = 0, hops = 0;
 
-	while (wire <= DNS_WIRE_NAME_MAX) {
+	for (;;) {
 		unsigned b;
 
 		if (o >= len)
 			return ERR_PROTOCOL;
 		b = m[o];
-		if (b == 0) {
-			*off = o + 1;
-			return 0;
-		}
 		if ((b & 0xc0) == 0xc0) {
+			size_t to;
+
 			if (len - o < 2)
 				return ERR_PROTOCOL;
-			*off = o + 2;
-			return 0;
+			to = ((size_t)(b & 0x3f) << 8) | m[o + 1];
+			if (!jumped)
+				end = o + 2;
+			jumped = 1;
+			if (to >= o || ++hops > DNS_PTR_HOPS_MAX)
+				return ERR_PROTOCOL;
+			o = to;
+			continue;
 		}
 		if (b & 0xc0)
 			return ERR_PROTOCOL;   /* 0x40/0x80 label types are obsolete */
-		wire += b + 1;
-		if (len - o < (size_t)b + 1)
+		if (w + 1 + b > DNS_WIRE_NAME_MAX || len - o < (size_t)b + 1)
 			return ERR_PROTOCOL;
+		out->b[w++] = (uint8_t)b;
+		if (b == 0) {
+			if (!jumped)
+				end = o + 1;
+			break;
+		}
+		for (unsigned i = 1; i <= b; i++) {
+			uint8_t c = m[o + i];
+
+			out->b[w++] = (uint8_t)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+		}
 		o += (size_t)b + 1;
 	}
-	return ERR_PROTOCOL;
+	out->len = w;
+	*off = end;
+	return 0;
+}
+
+static int
+dns_name_eq(const struct dns_name *a, const struct dns_name *b)
+{
+	return a->len == b->len && memcmp(a->b, b->b, a->len) == 0;
 }
 
 static int
@@ -74,7 +116,7 @@ dns_walk_open(struct dns_walk *w, const uint8_t *m, size_t len)
 		return ERR_PROTOCOL;           /* not a response */
 	if (dns_u16(m + 4) != 1)
 		return ERR_PROTOCOL;           /* exactly our one question */
-	rc = dns_name_skip(m, len, &off);
+	rc = dns_name_read(m, len, &off, &w->qname);
 	if (rc < 0)
 		return rc;
 	if (len - off < 4)
@@ -88,8 +130,7 @@ dns_walk_open(struct dns_walk *w, const uint8_t *m, size_t len)
 
 /* 1 and the next answer record, 0 at the end, or ERR_PROTOCOL. */
 static int
-dns_walk_next(struct dns_walk *w, unsigned *type, unsigned *klass, const uint8_t **rd,
-	      size_t *rdlen)
+dns_walk_next(struct dns_walk *w, struct dns_rr *rr)
 {
 	size_t off = w->off;
 	size_t n;
@@ -98,27 +139,84 @@ dns_walk_next(struct dns_walk *w, unsigned *type, unsigned *klass, const uint8_t
 	if (w->left == 0)
 		return 0;
 	w->left--;
-	rc = dns_name_skip(w->m, w->len, &off);
+	rc = dns_name_read(w->m, w->len, &off, &rr->owner);
 	if (rc < 0)
 		return rc;
 	if (w->len - off < DNS_RR_FIXED)
 		return ERR_PROTOCOL;
-	*type = dns_u16(w->m + off);
-	*klass = dns_u16(w->m + off + 2);
+	rr->type = dns_u16(w->m + off);
+	rr->klass = dns_u16(w->m + off + 2);
 	n = dns_u16(w->m + off + 8);
 	off += DNS_RR_FIXED;
 	if (w->len - off < n)
 		return ERR_PROTOCOL;
-	*rd = w->m + off;
-	*rdlen = n;
+	rr->rdoff = off;
+	rr->rdlen = n;
 	w->off = off + n;
 	return 1;
+}
+
+/*
+ * The owner name the records of the query type must have: the question name,
+ * or the end of the CNAME chain that starts there (RFC 1034 section 3.6.2),
+ * whatever the order of the CNAMEs in the answer. Every record is also
+ * checked to parse. More than RESOLVER_CNAME_MAX links (a loop included) is
+ * ERR_TOOBIG; two different CNAMEs for one name is ERR_PROTOCOL.
+ */
+static int
+dns_chain_end(const struct dns_walk *start, struct dns_name *cur)
+{
+	struct dns_rr rr;
+	struct dns_name target;
+	int hops, rc;
+
+	*cur = start->qname;
+	for (hops = 0;; hops++) {
+		struct dns_walk w = *start;
+		int found = 0;
+
+		while ((rc = dns_walk_next(&w, &rr)) > 0) {
+			size_t o = rr.rdoff;
+			struct dns_name t;
+
+			if (rr.type != RESOLVER_TYPE_CNAME || rr.klass != DNS_CLASS_IN ||
+			    !dns_name_eq(&rr.owner, cur))
+				continue;
+			rc = dns_name_read(w.m, rr.rdoff + rr.rdlen, &o, &t);
+			if (rc < 0 || o != rr.rdoff + rr.rdlen)
+				return ERR_PROTOCOL;
+			if (found && !dns_name_eq(&t, &target))
+				return ERR_PROTOCOL;
+			target = t;
+			found = 1;
+		}
+		if (rc < 0)
+			return rc;
+		if (!found)
+			return 0;
+		if (hops >= RESOLVER_CNAME_MAX)
+			return ERR_TOOBIG;
+		*cur = target;
+	}
+}
+
+/* Open msg and find the owner name that answers it (see dns_chain_end). */
+static int
+dns_answer_open(struct dns_walk *w, const uint8_t *msg, size_t len, struct dns_name *owner)
+{
+	int rc = dns_walk_open(w, msg, len);
+
+	if (rc < 0)
+		return rc;
+	return dns_chain_end(w, owner);
 }
 
 int
 resolver_reply_addrs(const uint8_t *msg, size_t len, unsigned type, uint8_t *out, int max, int *n)
 {
 	struct dns_walk w;
+	struct dns_name owner;
+	struct dns_rr rr;
 	size_t alen = type == RESOLVER_TYPE_A ? 4 : 16;
 	int got = 0;
 	int rc;
@@ -126,23 +224,16 @@ resolver_reply_addrs(const uint8_t *msg, size_t len, unsigned type, uint8_t *out
 	*n = 0;
 	if (type != RESOLVER_TYPE_A && type != RESOLVER_TYPE_AAAA)
 		return ERR_PROTOCOL;
-	rc = dns_walk_open(&w, msg, len);
+	rc = dns_answer_open(&w, msg, len, &owner);
 	if (rc < 0)
 		return rc;
-	for (;;) {
-		unsigned t, k;
-		const uint8_t *rd;
-		size_t rdlen;
-
-		rc = dns_walk_next(&w, &t, &k, &rd, &rdlen);
-		if (rc <= 0)
-			break;
-		if (t != type || k != DNS_CLASS_IN)
+	while ((rc = dns_walk_next(&w, &rr)) > 0) {
+		if (rr.type != type || rr.klass != DNS_CLASS_IN || !dns_name_eq(&rr.owner, &owner))
 			continue;
-		if (rdlen != alen)
+		if (rr.rdlen != alen)
 			return ERR_PROTOCOL;
 		if (got < max) {
-			memcpy(out + (size_t)got * alen, rd, alen);
+			memcpy(out + (size_t)got * alen, msg + rr.rdoff, alen);
 			got++;
 		}
 	}
@@ -179,8 +270,9 @@ resolver_rdata_txt(const uint8_t *rd, size_t rdlen, struct resolver_txt *t)
 }
 
 /*
- * The answer RRs of type in msg, each parsed by parse into out[i] (NULL: count
- * and check only). More than max: ERR_TOOBIG, never a silent cut (dropping a
+ * The answer RRs of type in msg at the owner name that answers the question
+ * (dns_chain_end), each parsed by parse into out[i] (NULL: count and check
+ * only); records at any other owner are skipped. More than max: ERR_TOOBIG, never a silent cut (dropping a
  * CAA record could change the outcome).
  */
 static int
@@ -188,26 +280,22 @@ reply_collect(const uint8_t *msg, size_t len, unsigned type, void *out, size_t e
     int max, int *n, int (*parse)(const uint8_t *rd, size_t rdlen, void *dst))
 {
 	struct dns_walk w;
+	struct dns_name owner;
+	struct dns_rr rr;
 	int got = 0;
 	int rc;
 
 	*n = 0;
-	rc = dns_walk_open(&w, msg, len);
+	rc = dns_answer_open(&w, msg, len, &owner);
 	if (rc < 0)
 		return rc;
-	for (;;) {
-		unsigned t, k;
-		const uint8_t *rd;
-		size_t rdlen;
-
-		rc = dns_walk_next(&w, &t, &k, &rd, &rdlen);
-		if (rc <= 0)
-			break;
-		if (t != type || k != DNS_CLASS_IN)
+	while ((rc = dns_walk_next(&w, &rr)) > 0) {
+		if (rr.type != type || rr.klass != DNS_CLASS_IN || !dns_name_eq(&rr.owner, &owner))
 			continue;
 		if (got >= max)
 			return ERR_TOOBIG;
-		rc = parse(rd, rdlen, out != NULL ? (char *)out + elem * (size_t)got : NULL);
+		rc = parse(msg + rr.rdoff, rr.rdlen,
+		    out != NULL ? (char *)out + elem * (size_t)got : NULL);
 		if (rc < 0)
 			return rc;
 		got++;

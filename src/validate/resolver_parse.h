@@ -15,6 +15,7 @@
 #define RESOLVER_TXT_MAX 1024         /* bytes of one TXT RR, its strings concatenated */
 #define RESOLVER_CAA_TAG_MAX 255      /* the tag length is one octet */
 #define RESOLVER_CAA_VALUE_MAX 1024
+#define RESOLVER_CNAME_MAX 8          /* CNAME links followed inside one answer */
 
 /* One TXT RR: its character-strings concatenated, NUL-terminated (data may hold NULs: use len). */
 struct resolver_txt {
@@ -39,6 +40,7 @@ struct resolver_caa {
 
 
 #define RESOLVER_TYPE_A 1
+#define RESOLVER_TYPE_CNAME 5
 #define RESOLVER_TYPE_TXT 16
 #define RESOLVER_TYPE_AAAA 28
 #define RESOLVER_TYPE_CAA 257
@@ -53,16 +55,23 @@ int resolver_name_norm(const char *name, char *out, size_t outsz);
 /*
  * The answers of a DNS reply msg (len bytes, as c-ares hands it over after a
  * NOERROR rcode) for the query type: the records of that type and class IN in
- * the answer section, in order; other records (CNAME, other types) are skipped.
- * Every record of the type must parse, else the whole reply is refused.
+ * the answer section whose owner is the question name, or the end of the
+ * CNAME chain that starts at the question name (at most RESOLVER_CNAME_MAX
+ * links, in any order in the section; names compared case-insensitively), in
+ * order. Records at any other owner (what a server adds that answers another
+ * question) and other types are skipped. Every record must parse (owner names
+ * included), and every record of the type at the owner, else the whole reply
+ * is refused. Compression pointers must point backwards: every message is
+ * read in time bounded by its length.
  *
  * resolver_reply_addrs: type RESOLVER_TYPE_A (4-byte addresses) or
  *   RESOLVER_TYPE_AAAA (16 bytes); copies up to max addresses to out (len bytes
  *   apart, len = 4 or 16) and drops the rest; *n is the number copied.
  * resolver_reply_txt / resolver_reply_caa: out may be NULL to count only; more
  *   than max records, or a record over the size limits, is ERR_TOOBIG.
- * All return 0 with *n, or ERR_PROTOCOL (malformed message or record),
- * ERR_TOOBIG.
+ * All return 0 with *n, or ERR_PROTOCOL (malformed message or record, two
+ * different CNAMEs for one name), ERR_TOOBIG (also: a CNAME chain longer than
+ * RESOLVER_CNAME_MAX, or a loop).
  */
 int resolver_reply_addrs(const uint8_t *msg, size_t len, unsigned type, uint8_t *out, int max,
 			 int *n);

@@ -19,6 +19,7 @@ struct tls_client;
 struct v01;
 struct caa_job;
 struct va01;
+struct d01;
 
 struct validator {
 	struct event_base *base;
@@ -37,12 +38,16 @@ struct validator {
 	int tlsalpn01_port;              /* port of tls-alpn-01 handshakes (443 unless set) */
 	struct va01 *tlsalpn01_pending;  /* running tls-alpn-01 validations (tlsalpn01.c) */
 	unsigned tlsalpn01_npending;
+	struct d01 *dns01_pending;   /* running dns-01 validations (dns01.c) */
+	unsigned dns01_npending;
 };
 
 /* Drop every running http-01 validation without calling its callback; free http01_tls. */
 void http01_cancel_all(struct validator *v);
 /* Drop every running tls-alpn-01 validation without calling its callback. */
 void tlsalpn01_cancel_all(struct validator *v);
+/* Drop every running dns-01 validation without calling its callback. */
+void dns01_cancel_all(struct validator *v);
 
 struct config;
 /* Parse cfg->caa_identities into v->caa_issuers: 0, ERR_CONFIG (logged), ERR_NOMEM. */

@@ -52,6 +52,7 @@ validator_free(struct validator *v)
 	caa_cancel_all(v);
 	free(v->caa_issuers);
 	tlsalpn01_cancel_all(v);
+	dns01_cancel_all(v);
 	resolver_free(v->res);
 	free(v);
 }

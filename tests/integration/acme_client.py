@@ -483,6 +483,45 @@ class Http01:
         self.srv.server_close()
 
 
+# ---------------------------------------------------------------------- dns-01
+
+def dns01_txt(key_authorization):
+    """RFC 8555 §8.4: the TXT value, base64url(SHA-256(key authorization))."""
+    return b64u(hashlib.sha256(key_authorization.encode()).digest())
+
+
+class ChallTestSrv:
+    """pebble-challtestsrv's management API on 127.0.0.1:port (the test's DNS
+    server). Host names are given without the final dot."""
+
+    def __init__(self, port):
+        self.port = int(port)
+
+    def _post(self, path, obj):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            c.request("POST", path, body=json.dumps(obj))
+            r = c.getresponse()
+            r.read()
+            if r.status != 200:
+                raise ProtocolError("challtestsrv %s %r: HTTP %d" % (path, obj, r.status))
+        finally:
+            c.close()
+
+    def set_txt(self, host, value):
+        """Adds a TXT record (several values at one host are all served)."""
+        self._post("/set-txt", {"host": host + ".", "value": value})
+
+    def clear_txt(self, host):
+        self._post("/clear-txt", {"host": host + "."})
+
+    def set_servfail(self, host):
+        self._post("/set-servfail", {"host": host + "."})
+
+    def set_cname(self, host, target):
+        self._post("/set-cname", {"host": host + ".", "target": target + "."})
+
+
 # ------------------------------------------------------------------------- CSRs
 
 def make_csr(key, cn=None, sans=(), org="Example University", ips=(), digest=None):
@@ -633,6 +672,27 @@ class Session:
             if ans is not None:
                 srv.answers[ch[0]["token"]] = ans
             self.post_as(acct, ch[0]["url"], {}).expect(200)
+
+    def start_dns01(self, acct, order_name, dns, txt=None):
+        """POST {} to the dns-01 challenge of every authorization of the order,
+        after publishing txt(identifier value, right TXT value) (default: the
+        right value; a list publishes each; None publishes nothing) at
+        _acme-challenge.<identifier value>. Returns the authorizations (JSON)."""
+        key, _ = self.account(acct)
+        out = []
+        for az_url in self.order(order_name)["obj"]["authorizations"]:
+            az = self.post_as(acct, az_url, None).expect(200).json()
+            ch = [c for c in az["challenges"] if c["type"] == "dns-01"]
+            if not ch:
+                raise ProtocolError("no dns-01 challenge: %r" % az)
+            name = az["identifier"]["value"]
+            right = dns01_txt(ch[0]["token"] + "." + key.thumbprint())
+            vals = right if txt is None else txt(name, right)
+            for v in ([vals] if isinstance(vals, str) else vals or []):
+                dns.set_txt("_acme-challenge." + name, v)
+            self.post_as(acct, ch[0]["url"], {}).expect(200)
+            out.append(az)
+        return out
 
     def wait_order(self, acct, order_name, timeout=20):
         """Poll the order's authorizations until none is pending; then read the

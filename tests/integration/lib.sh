@@ -81,7 +81,9 @@ finish() {
 # stack_start [sim serve options...]: the UPKI simulator, a DNS server that
 # answers every name with 127.0.0.1 (unless STACK_DNS_PORT names the test's
 # own, already running), and the gateway configured for both.
-# Sets GW_PORT URL CA SIMDIR HTTP01_PORT EAB_KID EAB_HMAC and PID_gw/PID_sim/PID_dns.
+# Sets GW_PORT URL CA SIMDIR HTTP01_PORT EAB_KID EAB_HMAC and PID_gw/PID_sim/PID_dns,
+# and DNS_PORT / DNS_MGMT (the DNS server and its management API: /set-txt ...;
+# DNS_MGMT is empty with STACK_DNS_PORT).
 # Extra gateway config lines can be put in $T/gw.extra before calling.
 stack_start() {
 	local simport dnsport
@@ -91,9 +93,10 @@ stack_start() {
 	simport=$(free_port); dnsport=${STACK_DNS_PORT:-$(free_port)}; GW_PORT=$(free_port); HTTP01_PORT=$(free_port)
 	SIM_PUBPORT=$(free_port)
 	start_bg sim "$SIM" serve "$SIMDIR" --listen "127.0.0.1:$simport" --public-listen "127.0.0.1:$SIM_PUBPORT" "$@"
+	DNS_PORT=$dnsport; DNS_MGMT=""
 	# STACK_DNS_PORT: the test runs its own DNS server there (t_acme_caa.sh)
-	[ -n "${STACK_DNS_PORT:-}" ] || start_bg dns pebble-challtestsrv -defaultIPv6 "" -defaultIPv4 127.0.0.1 -dns01 "127.0.0.1:$dnsport" \
-		-http01 "" -https01 "" -tlsalpn01 "" -management "127.0.0.1:$(free_port)"
+	[ -n "${STACK_DNS_PORT:-}" ] || { DNS_MGMT=$(free_port); start_bg dns pebble-challtestsrv -defaultIPv6 "" -defaultIPv4 127.0.0.1 -dns01 "127.0.0.1:$dnsport" \
+		-http01 "" -https01 "" -tlsalpn01 "" -management "127.0.0.1:$DNS_MGMT"; }
 	cat "$SIMDIR/chain-rsa.pem" "$SIMDIR/chain-ecc.pem" >"$T/upki-chain.pem"
 	cat >"$T/gw.conf" <<CONF
 listen = 127.0.0.1:$GW_PORT

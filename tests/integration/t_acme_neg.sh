@@ -427,8 +427,8 @@ problem "a 304-character name (over the identifier buffer)" long. 400 malformed
 problem "a 64-character label" label64. 403 rejectedIdentifier
 problem "an underscore in a name" under. 403 rejectedIdentifier
 problem "a trailing dot" trail. 403 rejectedIdentifier
-problem "a wildcard (no dns-01 here)" wild. 403 rejectedIdentifier
-check_match "wildcard: the detail says why" "dns-01" "$(field wild.detail)"
+problem "a wildcard (upki_wildcards is off by default)" wild. 403 rejectedIdentifier
+check_match "wildcard: the detail says why and names the setting" "UPKI.*wildcard.*upki_wildcards is off" "$(field wild.detail)"
 problem "9 identifiers" nine. 403 rejectedIdentifier
 check_match "9 identifiers: the detail names the limit" "8" "$(field nine.detail)"
 problem "empty identifiers" empty. 400 malformed
@@ -535,9 +535,10 @@ probe("acct.", akid, None)
 probe("acct_deact.", akid, {"status": "deactivated"})
 probe("orders.", akid + "/orders", None)
 probe("order_none.", a.base() + "/acme/order/999999", None)
-for i in (2, 9):   # http-01 and tls-alpn-01 are 0 and 1
+nch = len(s.post_as("a", az, None).json()["challenges"])   # the first index past the end
+for i, t in ((nch, "n"), (9, "9")):
     b = db_counts()
-    report(s.post_as("a", az.replace("/authz/", "/chall/") + "/%d" % i, {}), b, tag="chall%d." % i)
+    report(s.post_as("a", az.replace("/authz/", "/chall/") + "/%d" % i, {}), b, tag="chall%s." % t)
 b = db_counts()
 report(s.post_as("a", o["url"], None), b, tag="still.", ostatus=a.log[-1].json()["status"])
 report(s.post_as("a", akid, None), tag="astill.", astatus=a.log[-1].json()["status"])
@@ -552,7 +553,7 @@ problem "another account's account URL" acct. 401 unauthorized
 problem "deactivating another account" acct_deact. 401 unauthorized
 problem "another account's orders list" orders. 401 unauthorized
 problem "an order that does not exist" order_none. 404 malformed
-problem "a challenge index the authorization does not have (2)" chall2. 404 malformed
+problem "a challenge index the authorization does not have (one past its last)" challn. 404 malformed
 problem "a challenge index out of range (9)" chall9. 404 malformed
 check_eq "the owner's order is untouched (still ready)" "200 ready" "$(field still.status) $(field still.ostatus)"
 check_eq "the owner's account is untouched (still valid)" "200 valid" "$(field astill.status) $(field astill.astatus)"

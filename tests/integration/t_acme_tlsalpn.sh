@@ -159,7 +159,7 @@ case("big", "big.example.ac.jp", ["big.example.ac.jp"], pad=5000)
 case("refused", "refused.example.ac.jp")
 PY
 A="127\.0\.0\.1:$ALPN_PORT"
-check_eq "challenges offered: http-01 and tls-alpn-01" "http-01,tls-alpn-01" "$(field good.types)"
+check_eq "challenges offered: http-01, tls-alpn-01 and dns-01" "http-01,tls-alpn-01,dns-01" "$(field good.types)"
 check_eq "a correct certificate: challenge valid" valid "$(field good.chall)"
 check_eq "... authorization valid" valid "$(field good.authz)"
 check_eq "... SNI is the name" good.example.ac.jp "$(field good.sni)"

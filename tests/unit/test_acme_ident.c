@@ -69,6 +69,13 @@ test_allowed(void **state)
 	assert_false(acme_ident_allowed(&e, "badexample.ac.jp"));   /* no suffix confusion */
 	assert_false(acme_ident_allowed(&e, "mail.other.jp"));
 	assert_false(acme_ident_allowed(&e, "www.example.ac.jp.evil.jp"));
+	/* A wildcard is allowed when every name it covers is: "*.d" by "*.d" or a "*." above d. */
+	assert_true(acme_ident_allowed(&e, "*.example.ac.jp"));
+	assert_true(acme_ident_allowed(&e, "*.a.b.example.ac.jp"));
+	assert_false(acme_ident_allowed(&e, "*.ac.jp"));              /* wider than the pattern */
+	assert_false(acme_ident_allowed(&e, "*.badexample.ac.jp"));
+	assert_false(acme_ident_allowed(&e, "*.other.jp"));           /* a host name allows no wildcard */
+	assert_false(acme_ident_allowed(&e, "*.www.other.jp"));
 }
 
 int

@@ -515,8 +515,14 @@ test_charset(void **state)
 	a.dnsnames = names;
 	a.n_dnsnames = 1;
 	expect_refused(&a, ERR_MALFORMED, 13, "'-'");
+	/* A wildcard is syntax the dNSName column takes (upki_job_check() decides
+	 * whether it may be sent: upki_wildcards); never as the FQDN (column 11). */
 	names[0] = "*.example.ac.jp";
-	expect_refused(&a, ERR_MALFORMED, 13, "wildcard");
+	expect_ok(&a);
+	names[0] = "*.-bad.example.ac.jp";
+	expect_refused(&a, ERR_MALFORMED, 13, "'-'");
+	names[0] = "*example.ac.jp";
+	expect_refused(&a, ERR_MALFORMED, 13, NULL);
 	names[0] = "a..example.ac.jp";
 	expect_refused(&a, ERR_MALFORMED, 13, "empty label");
 	names[0] = "a.example.ac.jp.";

@@ -39,6 +39,7 @@ usage(FILE *f)
 	    "  --rate-limit-seconds S      bulk TSV: one download per S seconds (default %d, 0 off)\n"
 	    "  --rate-limit-burst N        bulk TSV bucket size (default 1)\n"
 	    "  --accept-san                accept CSRs with subjectAltName (and empty subjects)\n"
+	    "  --accept-wildcards          accept \"*.domain\" names in the dNSName column (never the CN)\n"
 	    "  --allow-revoke-status4      accept revocation of certificates in state 4\n"
 	    "  --pem-cell oneline|quoted   PEM cell of the bulk TSV (default oneline)\n"
 	    "  --smtp-to ADDR:PORT         deliver every new outbox mail there by SMTP\n"
@@ -173,6 +174,7 @@ serve_opts(struct sim *s, int argc, char **argv)
 		{ "rate-limit-seconds", required_argument, NULL, 'r' },
 		{ "rate-limit-burst", required_argument, NULL, 'b' },
 		{ "accept-san", no_argument, NULL, 'S' },
+		{ "accept-wildcards", no_argument, NULL, 'W' },
 		{ "allow-revoke-status4", no_argument, NULL, '4' },
 		{ "pem-cell", required_argument, NULL, 'p' },
 		{ "smtp-to", required_argument, NULL, 'T' },
@@ -209,6 +211,7 @@ serve_opts(struct sim *s, int argc, char **argv)
 			break;
 		}
 		case 'S': o->accept_san = 1; break;
+		case 'W': o->accept_wildcards = 1; break;
 		case '4': o->allow_revoke_status4 = 1; break;
 		case 'p':
 			if (!strcmp(optarg, "quoted"))

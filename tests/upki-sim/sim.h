@@ -288,6 +288,7 @@ struct sim_opts {
 	int rate_limit_s;
 	int rate_burst;
 	int accept_san;
+	int accept_wildcards;    /* "*.domain" in the dNSName column [X]: unknown for real UPKI */
 	int allow_revoke_status4;
 	int pem_quoted;
 	int log_level;

@@ -135,7 +135,7 @@ check_dnsnames(struct tsv_ctx *c, struct sim_row_result *r, struct sim_app *a)
 		for (int turn = 0; turn < 256 && *p; turn++) {
 			size_t l = strcspn(p, UPKI_DNSNAMES_SEP);
 			char name[256];
-			int dup = 0;
+			int dup = 0, wild;
 
 			if (l == 0 || l >= sizeof(name)) {
 				bad = 1;
@@ -143,7 +143,10 @@ check_dnsnames(struct tsv_ctx *c, struct sim_row_result *r, struct sim_app *a)
 				memcpy(name, p, l);
 				name[l] = '\0';
 				tsv_lower_copy(name, sizeof(name), name);
-				if (!tsv_host_ok(name, 253) || !sim_inst_domain_ok(&c->s->inst, name))
+				/* A wildcard only here (the CN is in the DN, whose characters exclude '*'). */
+				wild = c->s->opts.accept_wildcards && name[0] == '*' && name[1] == '.';
+				if (!tsv_host_ok(name + (wild ? 2 : 0), 253) ||
+				    !sim_inst_domain_ok(&c->s->inst, name))
 					bad = 1;
 				for (size_t k = 0; k < n; k++)
 					if (!strcmp(list[k], name))
