@@ -78,14 +78,9 @@ d01_finish(struct d01 *j, int ok, const char *type, const char *fmt, ...)
 	void *arg = j->arg;
 	va_list ap;
 
-	memset(&r, 0, sizeof(r));
-	r.ok = ok;
-	if (!ok) {
-		str_copy(r.type, sizeof(r.type), type);
-		va_start(ap, fmt);
-		vsnprintf(r.detail, sizeof(r.detail), fmt, ap);
-		va_end(ap);
-	}
+	va_start(ap, fmt);
+	validate_result_vset(&r, ok, type, fmt, ap);
+	va_end(ap);
 	d01_free(j);
 	cb(arg, &r);
 }

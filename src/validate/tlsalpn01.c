@@ -121,17 +121,9 @@ va_finish(struct va01 *j, int ok, const char *type, const char *fmt, ...)
 	void *arg = j->arg;
 	va_list ap;
 
-	memset(&r, 0, sizeof(r));
-	r.ok = ok;
-	if (!ok) {
-		str_copy(r.type, sizeof(r.type), type);
-		va_start(ap, fmt);
-		vsnprintf(r.detail, sizeof(r.detail), fmt, ap);
-		va_end(ap);
-		for (char *p = r.detail; *p; p++)
-			if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
-				*p = '?';
-	}
+	va_start(ap, fmt);
+	validate_result_vset(&r, ok, type, fmt, ap);
+	va_end(ap);
 	va_free(j);
 	cb(arg, &r);
 }

@@ -8,6 +8,8 @@
 #ifndef UPKI_VALIDATE_INT_H
 #define UPKI_VALIDATE_INT_H
 
+#include <stdarg.h>
+
 #include <stddef.h>
 #include <sys/socket.h>
 
@@ -75,5 +77,14 @@ void netfilter_setup(struct validator *v, const struct config *cfg);
 
 /* "a.b.c.d" / "v6" of sa (no port) into buf; buf on success, "?" otherwise. */
 const char *validate_addr_str(const struct sockaddr *sa, char *buf, size_t cap);
+
+/*
+ * The result every method hands to its callback: ok, and when !ok the ACME
+ * error type and the detail from fmt, with every byte outside printable ASCII
+ * replaced by '?' (details quote what a peer sent).
+ */
+struct validate_result;
+void validate_result_vset(struct validate_result *r, int ok, const char *type, const char *fmt,
+    va_list ap) __attribute__((format(printf, 4, 0)));
 
 #endif

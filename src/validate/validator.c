@@ -3,11 +3,14 @@
  * what every validation method needs (event base, resolver, ports) and frees
  * the methods' running validations when it goes.
  */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "util/config.h"
 #include "util/err.h"
 #include "util/log.h"
+#include "util/str.h"
 #include "validate/resolver.h"
 #include "validate/validate.h"
 #include "validate/validate_int.h"
@@ -55,4 +58,18 @@ validator_free(struct validator *v)
 	dns01_cancel_all(v);
 	resolver_free(v->res);
 	free(v);
+}
+
+void
+validate_result_vset(struct validate_result *r, int ok, const char *type, const char *fmt, va_list ap)
+{
+	memset(r, 0, sizeof(*r));
+	r->ok = ok;
+	if (ok)
+		return;
+	str_copy(r->type, sizeof(r->type), type);
+	vsnprintf(r->detail, sizeof(r->detail), fmt, ap);
+	for (char *p = r->detail; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+			*p = '?';
 }
