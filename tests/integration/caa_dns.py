@@ -50,6 +50,10 @@ def answer(msg, zone_path, log_path):
     rrs = []
     if rcode == 0 and qtype == 1:
         rrs.append((1, bytes([127, 0, 0, 1])))
+    elif rcode == 0 and qtype == 16:
+        for value in zone.get("txt", {}).get(name, []):
+            v = value.encode()[:255]
+            rrs.append((16, bytes([len(v)]) + v))
     elif rcode == 0 and qtype == 257:
         for fl, tag, value in zone.get("caa", {}).get(name, []):
             t, v = tag.encode(), value.encode()

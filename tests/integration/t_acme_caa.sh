@@ -15,7 +15,7 @@ echo '{}' >"$ZONE"
 : >"$QLOG"
 start_bg cdns /usr/bin/python3 "$ROOT/tests/integration/caa_dns.py" "$STACK_DNS_PORT" "$ZONE" "$QLOG"
 check "CAA DNS server starts" wait_port "$STACK_DNS_PORT" 10
-echo "caa_max_age = 0" >"$T/gw.extra"
+printf 'caa_max_age = 0\nupki_wildcards = yes\n' >"$T/gw.extra"
 check "stack starts" stack_start --time-scale 0.01 --delay-min 30 --delay-max 60 --rate-limit-seconds 1
 export ACME_DIR=$URL/directory ACME_CA=$CA ACME_STATE=$T/state.json PYTHONPATH=tests/integration
 export EAB_KID EAB_HMAC HTTP01_PORT ZONE QLOG
@@ -95,6 +95,37 @@ check_eq "the CAA of a name is looked up once per check" 1 \
 	"$(grep -c '^none\.example\.ac\.jp CAA$' "$QLOG")"
 check "... its climb reaches the TLD" grep -q '^jp CAA$' "$QLOG"
 check "... and never asks the root" test "$(grep -c '^ CAA$' "$QLOG")" = 0
+
+# issue vs issuewild for a wildcard order (dns-01: the TXT records come from the zone file too)
+py wild <<'PY'
+import json, os
+from acme_client import *
+s = Session.from_env()
+class Zone:
+    def set_txt(self, host, value):
+        zone = json.load(open(os.environ["ZONE"]))
+        zone.setdefault("txt", {}).setdefault(host.lower(), []).append(value)
+        json.dump(zone, open(os.environ["ZONE"], "w"))
+zone = json.load(open(os.environ["ZONE"]))
+zone["caa"]["w1.example.ac.jp"] = [[0, "issue", "secomtrust.net"], [0, "issuewild", "letsencrypt.org"]]
+zone["caa"]["w2.example.ac.jp"] = [[0, "issue", "letsencrypt.org"], [0, "issuewild", "secomtrust.net"]]
+json.dump(zone, open(os.environ["ZONE"], "w"))
+for w in ("w1", "w2"):
+    n = w + ".example.ac.jp"
+    s.new_order("a", [n, "*." + n], save_as=w).expect(201)
+    s.start_dns01("a", w, Zone())
+    _, azs = s.wait_order("a", w)
+    for az in (x.json() for x in azs):
+        kind = "wild" if az.get("wildcard") else "base"
+        ch = [x for x in az["challenges"] if x["type"] == "dns-01"][0]
+        print("%s_%s=%s %s" % (w, kind, az["status"], ch.get("error", {}).get("type", "-")))
+        print("%s_%s_detail=%s" % (w, kind, ch.get("error", {}).get("detail", "")))
+PY
+check_eq "issuewild for another CA: the plain name (issue: us) is valid" "valid -" "$(field w1_base)"
+check_eq "... the wildcard (issuewild: another CA) is refused: caa" "invalid $E:caa" "$(field w1_wild)"
+check_match "... naming the wildcard and issuewild" '\*\.w1\.example\.ac\.jp.*issuewild' "$(field w1_wild_detail)"
+check_eq "issue for another CA, issuewild for us: the plain name is refused" "invalid $E:caa" "$(field w2_base)"
+check_eq "... the wildcard is valid (issuewild decides for it)" "valid -" "$(field w2_wild)"
 
 py multi <<'PY'
 import json, os

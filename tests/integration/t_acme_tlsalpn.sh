@@ -102,7 +102,7 @@ if __name__ == "__main__":
     srv = Server(port, sys.argv[2], sys.argv[3], ["acme-tls/1"])
     srv.t.join()
 PY
-export ACME_DIR=$URL/directory ACME_CA=$CA ACME_STATE=$T/state.json ACME_DB=$T/var/db \
+export DNS_MGMT ACME_DIR=$URL/directory ACME_CA=$CA ACME_STATE=$T/state.json ACME_DB=$T/var/db \
 	PYTHONPATH=$ROOT/tests/integration:$T
 py crafted "$EAB_KID" "$EAB_HMAC" "$ALPN_PORT" "$T" <<'PY'
 import hashlib, sys, time
@@ -157,6 +157,10 @@ case("wrongname", "wrongname.example.ac.jp", ["www.example.ac.jp"])
 case("noalpn", "noalpn.example.ac.jp", ["noalpn.example.ac.jp"], alpn=None)
 case("big", "big.example.ac.jp", ["big.example.ac.jp"], pad=5000)
 case("refused", "refused.example.ac.jp")
+# a name whose address is denied (link-local): no connection is made at all
+ChallTestSrv(int(os.environ["DNS_MGMT"]))._post("/add-a", {"host": "denied.example.ac.jp.",
+                                                          "addresses": ["169.254.169.254"]})
+case("denied", "denied.example.ac.jp")
 PY
 A="127\.0\.0\.1:$ALPN_PORT"
 check_eq "challenges offered: http-01, tls-alpn-01 and dns-01" "http-01,tls-alpn-01,dns-01" "$(field good.types)"
@@ -183,6 +187,10 @@ check_eq "a certificate over 4 KiB: tls" urn:ietf:params:acme:error:tls "$(field
 check_match "a certificate over 4 KiB: detail" "at $A for big.example.ac.jp: TLS handshake failed: BR_ERR_X509_LIMIT_EXCEEDED.* \\(its certificate is over 4096 bytes\\)" "$(field big.detail)"
 check_eq "nothing listening: connection" urn:ietf:params:acme:error:connection "$(field refused.type)"
 check_match "nothing listening: detail names the address" "cannot connect to $A: Connection refused" "$(field refused.detail)"
+check_eq "an address in a denied net: connection" urn:ietf:params:acme:error:connection "$(field denied.type)"
+check_match "... the detail says why it was not contacted" "169\.254\.169\.254.* denied net 169\.254\.0\.0/16" "$(field denied.detail)"
+check "... and the gateway logs that it did not connect" \
+	grep -q "tls-alpn-01 denied.example.ac.jp: not connecting to 169.254.169.254" "$T/gw.err"
 check "the gateway is still running" kill -0 "$PID_gw"
 
 # --- a validation in flight at shutdown: dropped cleanly, resumed at the next start ---------
