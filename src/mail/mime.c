@@ -2,6 +2,7 @@
 
 #include "mail/mime.h"
 #include "upki/sjis.h"
+#include "util/b64.h"
 #include "util/err.h"
 #include "util/str.h"
 
@@ -250,22 +251,6 @@ mail_header_get(const struct mail_entity *e, const char *name, struct mail_str *
 
 /* ---- decoders ---- */
 
-static int
-b64_val(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 int
 mail_b64_decode(const char *in, size_t n, unsigned char *out, size_t outsz, size_t *outlen)
 {
@@ -282,7 +267,7 @@ mail_b64_decode(const char *in, size_t n, unsigned char *out, size_t outsz, size
 			q++;
 			continue;
 		}
-		if (pad > 0 || (v = b64_val(c)) < 0)
+		if (pad > 0 || (v = b64_value(c)) < 0)
 			return ERR_MALFORMED;
 		q++;
 		acc = (acc << 6) | (unsigned)v;

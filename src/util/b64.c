@@ -78,6 +78,22 @@ b64_encode(char *out, size_t outsz, const void *in, size_t n)
 	return encode(out, outsz, in, n, b64_alpha, 1);
 }
 
+int
+b64_value(int c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
 static int
 b64url_val(unsigned char c)
 {

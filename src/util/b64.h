@@ -29,4 +29,7 @@ int b64url_decode(void *out, size_t outsz, const char *in, size_t n, size_t *out
 int b64_encode(char *out, size_t outsz, const void *in, size_t n);
 size_t b64_enc_len(size_t n);
 
+/* The value (0..63) of a standard base64 character [A-Za-z0-9+/], or -1 for any other byte. */
+int b64_value(int c);
+
 #endif

@@ -71,22 +71,6 @@ pem_encode(char *out, size_t outsz, const char *label, const unsigned char *der,
 	return (int)o;
 }
 
-static int
-pem_b64_val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 /* Skip trailing blanks of a BEGIN/END line; index past its '\n' (or len), or 0 if junk. */
 static size_t
 pem_line_rest(const char *t, size_t len, size_t i)
@@ -159,7 +143,7 @@ pem_body(const char *t, size_t len, size_t i, unsigned char *out, size_t outsz, 
 			done = 1;
 			continue;
 		}
-		if ((v = pem_b64_val(c)) < 0 || npad)
+		if ((v = b64_value(c)) < 0 || npad)
 			return ERR_MALFORMED;
 		acc = (acc << 6) | (uint32_t)v;
 		if (++ndata == 4) {
