@@ -141,11 +141,12 @@ sim_post() { curl -sS --cacert "$D/web-ca.pem" -d "$2" "$SIMURL$1"; }
 jget() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
 sim_apps() { sim_get /_sim/state | jget "len([a for a in d['apps'] if a['dn'].startswith('CN=$1,') and a['type']!=3])"; }
 
-# sim_gw_conf CHAIN: the gateway's UPKI lines for that simulator, with CHAIN
-# as upki_chain and Example University's institution record.
+# sim_gw_conf CHAIN [URL]: the gateway's UPKI lines for that simulator, with
+# CHAIN as upki_chain, URL as upki_url (default https://127.0.0.1:$PORT/upki-odcert)
+# and Example University's institution record.
 sim_gw_conf() {
 	cat <<CONF
-upki_url = https://127.0.0.1:$PORT/upki-odcert
+upki_url = ${2:-https://127.0.0.1:$PORT/upki-odcert}
 upki_ca = $D/web-ca.pem
 upki_client_cert = $D/ra.pem
 upki_client_key = $D/ra-key.pem

@@ -43,7 +43,6 @@ for _ in $(seq 100); do
 	case $mail_json in *'"kind":"issued"'*) break ;; esac
 	sleep 0.1
 done
-jget() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
 MID=$(printf '%s' "$mail_json" | jget '[m for m in d if m["kind"]=="issued"][0]["id"]')
 SERIAL=$(printf '%s' "$mail_json" | jget '[m for m in d if m["kind"]=="issued"][0]["serial"]')
 MURL=$(printf '%s' "$mail_json" | jget '[m for m in d if m["kind"]=="issued"][0]["url"]')

@@ -27,7 +27,6 @@ wait_mails() {   # wait_mails N [seconds]: until the store holds N messages
 	for _ in $(seq "$n"); do [ "$(mail_count)" = "$1" ] && return 0; sleep 0.1; done
 	return 1
 }
-jget() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
 fault() { curl -sS -o /dev/null --cacert "$SIMDIR/web-ca.pem" -d "$1" "https://127.0.0.1:$SIM_PUBPORT/_sim/fault"; }
 
 # issue NAME...: one certificate per name through ACME; prints serial=... lines.

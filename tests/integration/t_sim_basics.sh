@@ -82,7 +82,6 @@ upload() {
 		-F "file=@$2.sjis;filename=app.tsv" "$LRA/SP1011.do" | iconv -f EUC-JP -t UTF-8
 }
 state() { curl -sS --cacert "$D/web-ca.pem" "$SIMURL/_sim/state"; }
-jget() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
 
 csr www www.example.ac.jp
 row "CN=www.example.ac.jp,$DN_TAIL" "$T/www.csr" "" "www.example.ac.jp,web.example.jp" >"$T/new.tsv"

@@ -26,7 +26,6 @@ RA=(--cert "$D/ra.pem" --key "$D/ra-key.pem" --cacert "$D/web-ca.pem")
 JAR=$T/cookies
 login() { curl -sS -o /dev/null -c "$JAR" "${RA[@]}" "$LRA/SSLLogin.do"; }
 state() { curl -sS --cacert "$D/web-ca.pem" "$SIMURL/_sim/state"; }
-jget() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
 fault() { curl -sS -o /dev/null --cacert "$D/web-ca.pem" -d "$1" "$SIMURL/_sim/fault"; }
 advance() { curl -sS -o /dev/null --cacert "$D/web-ca.pem" -d "{\"advance\": $1}" "$SIMURL/_sim/clock"; }
 csr() {   # csr NAME SUBJECT [openssl req options]

@@ -62,7 +62,6 @@ simstate() {   # simstate a|b: the counters of sim A or B (public listener, its 
 		curl -sS --cacert "$B/web-ca.pem" --resolve "localhost:$PUBB:127.0.0.3" "https://localhost:$PUBB/_sim/state"
 	fi
 }
-jget() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
 
 conf() {   # conf FILE DATADIR DNSPORT
 	cat >"$1" <<CONF
@@ -72,17 +71,7 @@ log_level = 3
 resolver = 127.0.0.1:$3
 http01_port = $H01
 validation_allow_nets = 127.0.0.0/8
-upki_url = https://$NAME:$PORT/upki-odcert/
-upki_ca = $A/web-ca.pem
-upki_client_cert = $A/ra.pem
-upki_client_key = $A/ra-key.pem
-upki_chain = $A/chain-rsa.pem
-upki_org = Example University
-upki_state = Aichi
-upki_locality = Nagoya
-upki_admin_name = Test Admin
-upki_admin_dept = Information Technology Center
-upki_admin_email = admin@example.ac.jp
+$(D=$A sim_gw_conf "$A/chain-rsa.pem" "https://$NAME:$PORT/upki-odcert/")
 upki_server_software = Apache 2.4
 upki_poll_interval = 1
 upki_expected_delay = 1
